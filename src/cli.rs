@@ -1,0 +1,86 @@
+//! The command line, declared; no IO here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "classlens", version, about = "Class analytics for teachers, in the terminal", long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// The classlens database (default: classlens.duckdb in your data folder, see `classlens stats --help`)
+    #[arg(long, global = true, env = "CLASSLENS_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Open the database read-only, e.g. while another process writes to it
+    #[arg(long, global = true)]
+    pub read_only: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load CSV, Parquet or NDJSON exports (files or folders); each file feeds the table it is named after
+    Ingest(IngestArgs),
+    /// Build the demo school (if it is not there yet) and show what is in it
+    Demo(DemoArgs),
+    /// Count the rows of every table
+    Stats(StatsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files or folders of files: classes, students, skills, skill_prereqs, items, resources,
+    /// responses, views, navigation, searches, comments (.csv, .tsv, .parquet, .ndjson, .jsonl)
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Feed every file to this table instead of naming tables after files
+    #[arg(long, value_name = "TABLE")]
+    pub table: Option<String>,
+
+    /// Print the outcome as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Students in the school (about 30 per class)
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub students: u32,
+
+    /// Seed of the generator: the same seed gives the same school
+    #[arg(long, default_value_t = 20260202)]
+    pub seed: u64,
+
+    /// Throw away an existing demo database and build it again
+    #[arg(long)]
+    pub rebuild: bool,
+
+    /// Also keep the generated CSV exports in this folder (to try `classlens ingest` on)
+    #[arg(long, value_name = "DIR")]
+    pub export: Option<PathBuf>,
+
+    /// Only build and summarise; do not open the dashboard
+    #[arg(long)]
+    pub no_tui: bool,
+
+    /// Print the summary as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Print as JSON
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,52 @@
+use anyhow::Result;
+
+use super::progress::{Progress, thousands};
+use crate::cli::{DbArgs, IngestArgs};
+use crate::store::ingest::IngestOptions;
+
+pub fn run(db: &DbArgs, args: IngestArgs) -> Result<()> {
+    let mut store = super::open_for_writing(db)?;
+    let options = IngestOptions {
+        table: args.table.clone(),
+        ..IngestOptions::default()
+    };
+    let progress = Progress::new();
+    let result = store.ingest(&args.paths, &options, &mut |e| progress.ingest_event(e));
+    progress.finish();
+    let report = result?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    for f in &report.files {
+        let mut line = format!(
+            "{}: {} rows -> {}: {} added",
+            f.path,
+            thousands(f.rows_read),
+            f.table,
+            thousands(f.added)
+        );
+        if f.updated > 0 {
+            line.push_str(&format!(", {} updated", thousands(f.updated)));
+        }
+        if f.unchanged > 0 {
+            line.push_str(&format!(", {} already present", thousands(f.unchanged)));
+        }
+        if !f.ignored_columns.is_empty() {
+            line.push_str(&format!(
+                " (ignored columns: {})",
+                f.ignored_columns.join(", ")
+            ));
+        }
+        println!("{line}");
+    }
+    let secs = progress.elapsed().as_secs_f64();
+    let read: u64 = report.files.iter().map(|f| f.rows_read).sum();
+    println!(
+        "{} rows added to {} in {secs:.1} s ({} rows/s)",
+        thousands(report.rows_added()),
+        store.path().display(),
+        thousands((read as f64 / secs.max(1e-9)) as u64)
+    );
+    Ok(())
+}

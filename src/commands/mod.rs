@@ -1,0 +1,85 @@
+//! One function per subcommand: open the store, call the library, print.
+
+mod demo;
+mod ingest;
+mod progress;
+mod stats;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command, DbArgs};
+use crate::config;
+use crate::store::ingest::IngestError;
+use crate::store::{Access, Store, StoreError};
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Some(Command::Ingest(args)) => ingest::run(&cli.db, args),
+        Some(Command::Demo(args)) => demo::run(&cli.db, args),
+        Some(Command::Stats(args)) => stats::run(&cli.db, &args),
+        None => overview(&cli.db),
+    }
+}
+
+/// Exit status by kind of failure, so scripts can tell bad input from a busy file.
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    for cause in error.chain() {
+        if let Some(e) = cause.downcast_ref::<IngestError>() {
+            return match e {
+                IngestError::Rejected(_) => 65,  // EX_DATAERR
+                IngestError::Input { .. } => 66, // EX_NOINPUT
+                IngestError::Store(s) => store_exit_code(s),
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<StoreError>() {
+            return store_exit_code(e);
+        }
+    }
+    1
+}
+
+fn store_exit_code(e: &StoreError) -> u8 {
+    match e {
+        StoreError::Locked { .. } => 75, // EX_TEMPFAIL
+        StoreError::Missing { .. } => 66,
+        _ => 1,
+    }
+}
+
+fn db_path(args: &DbArgs) -> PathBuf {
+    args.db.clone().unwrap_or_else(config::default_db_path)
+}
+
+/// Opens for reading: read-only unless asked otherwise is not needed, so that
+/// several teachers can look at one file at once.
+fn open_for_reading(args: &DbArgs) -> Result<Store> {
+    Ok(Store::open(&db_path(args), Access::ReadOnly)?)
+}
+
+fn open_for_writing(args: &DbArgs) -> Result<Store> {
+    let access = if args.read_only {
+        Access::ReadOnly
+    } else {
+        Access::ReadWrite
+    };
+    Ok(Store::open(&db_path(args), access)?)
+}
+
+/// `classlens` alone: what is in the database, or how to get data into one.
+fn overview(args: &DbArgs) -> Result<()> {
+    let path = db_path(args);
+    if !path.exists() {
+        println!("classlens has no data yet (looked for {}).", path.display());
+        println!();
+        println!("  Load your school's exports:   classlens ingest FOLDER_OR_FILES");
+        println!("  Or explore a demo school:     classlens demo");
+        println!();
+        println!("Use --db PATH (or CLASSLENS_DB) to open a database elsewhere.");
+        return Ok(());
+    }
+    let store = open_for_reading(args)?;
+    stats::print_summary(&store)?;
+    Ok(())
+}

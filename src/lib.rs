@@ -1,0 +1,9 @@
+//! classlens: class analytics for teachers, over one embedded DuckDB file.
+
+pub mod cli;
+mod commands;
+pub mod config;
+pub mod store;
+pub mod synth;
+
+pub use commands::{exit_code, run};

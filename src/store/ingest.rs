@@ -1,0 +1,1474 @@
+//! Validated, all-or-nothing ingest of CSV, Parquet and NDJSON exports.
+//!
+//! Every file is first read by DuckDB's own reader into a temporary staging
+//! table (so large files stream and parse at DuckDB's speed), then checked
+//! column by column, for duplicate keys and for references. Only when nothing
+//! is wrong are the rows written, in one transaction. The checks are generated
+//! from [`TableSpec`]s, which is why this SQL is built here rather than kept
+//! in `queries/`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::error::DbContext;
+use super::tables::{self, ColumnSpec, ColumnType, TableKind, TableSpec};
+use super::{Store, StoreError};
+
+/// What the caller may steer.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Feed every file to this table instead of naming tables after files.
+    pub table: Option<String>,
+    /// Accept the demo generator's `truth_*` tables.
+    pub allow_internal: bool,
+    /// How many problems to list before only counting them.
+    pub max_listed_problems: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            table: None,
+            allow_internal: false,
+            max_listed_problems: 50,
+        }
+    }
+}
+
+/// Milestones, for a progress display.
+#[derive(Debug, Clone)]
+pub enum IngestEvent<'a> {
+    Reading { file: &'a str },
+    Read { file: &'a str, rows: u64 },
+    Validating { table: &'static str, rows: u64 },
+    Writing { table: &'static str, rows: u64 },
+    Committed,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FileOutcome {
+    pub path: String,
+    pub table: &'static str,
+    pub rows_read: u64,
+    /// Rows new to the database.
+    pub added: u64,
+    /// Dimension rows whose values changed (e.g. a corrected student name).
+    pub updated: u64,
+    /// Rows already stored exactly as given.
+    pub unchanged: u64,
+    /// Columns of the file that no table takes.
+    pub ignored_columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct IngestReport {
+    pub files: Vec<FileOutcome>,
+}
+
+impl IngestReport {
+    pub fn rows_added(&self) -> u64 {
+        self.files.iter().map(|f| f.added).sum()
+    }
+}
+
+/// Where in a file a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Location {
+    /// The file as a whole (unreadable, missing a column...).
+    File,
+    /// A physical line of a text file, 1-based, the header being line 1.
+    Line(u64),
+    /// A row of a Parquet file, 1-based.
+    Row(u64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub file: String,
+    pub location: Location,
+    pub column: Option<String>,
+    pub reason: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        match self.location {
+            Location::File => {}
+            Location::Line(n) => write!(f, ":{n}")?,
+            Location::Row(n) => write!(f, ":row {n}")?,
+        }
+        if let Some(column) = &self.column {
+            write!(f, ": {column}")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+/// Everything wrong with a rejected input, listed up to a cap and counted in full.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectReport {
+    pub problems: Vec<Problem>,
+    pub total: u64,
+}
+
+impl fmt::Display for RejectReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let noun = if self.total == 1 {
+            "problem"
+        } else {
+            "problems"
+        };
+        writeln!(f, "nothing was written: {} {noun} in the input", self.total)?;
+        for p in &self.problems {
+            writeln!(f, "  {p}")?;
+        }
+        let unlisted = self.total.saturating_sub(self.problems.len() as u64);
+        if unlisted > 0 {
+            writeln!(f, "  ... and {unlisted} more")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{}: {reason}", path.display())]
+    Input { path: PathBuf, reason: String },
+    #[error("{0}")]
+    Rejected(RejectReport),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv { delimiter: Option<u8> },
+    Parquet,
+    Ndjson,
+}
+
+#[derive(Debug, Clone)]
+struct InputFile {
+    path: PathBuf,
+    shown: String,
+    table: &'static TableSpec,
+    format: Format,
+}
+
+/// A file read into `stage_<index>`.
+struct Staged {
+    input: InputFile,
+    stage: String,
+    /// Spec column name -> the file's own spelling of it.
+    columns: HashMap<&'static str, String>,
+    rows: u64,
+    ignored_columns: Vec<String>,
+    /// Record ordinals (header = 1) DuckDB's CSV reader could not parse, with why.
+    rejected_records: Vec<(u64, Option<String>, String)>,
+    /// Missing required columns or an unreadable file: no row checks then.
+    usable: bool,
+}
+
+/// Where a found problem is, before it is turned into a line number.
+#[derive(Debug, Clone, Copy)]
+enum At {
+    File,
+    /// Row of the staging table (0-based).
+    Row(u64),
+    /// CSV record DuckDB's reader rejected, numbered from the header = 1.
+    Record(u64),
+}
+
+/// A problem found by SQL, before its row is turned into a line number.
+struct Found {
+    file: usize,
+    at: At,
+    column: Option<String>,
+    reason: String,
+    /// For a duplicate: the (file, staged row) where the key was first given.
+    first_given: Option<(usize, u64)>,
+}
+
+impl Found {
+    fn new(file: usize, at: At, column: Option<String>, reason: String) -> Found {
+        Found {
+            file,
+            at,
+            column,
+            reason,
+            first_given: None,
+        }
+    }
+}
+
+const FORMATS: &str = ".csv, .tsv, .parquet, .ndjson or .jsonl (optionally .gz for text)";
+
+impl Store {
+    /// Validates `paths` (files or folders of files) and writes them in one
+    /// transaction, or writes nothing and reports every problem found.
+    pub fn ingest(
+        &mut self,
+        paths: &[PathBuf],
+        options: &IngestOptions,
+        progress: &mut dyn FnMut(IngestEvent<'_>),
+    ) -> Result<IngestReport, IngestError> {
+        self.require_write("ingest")?;
+        let inputs = resolve_inputs(paths, options)?;
+        let result = self.ingest_resolved(&inputs, options, progress);
+        self.drop_temp_tables();
+        result
+    }
+
+    fn ingest_resolved(
+        &mut self,
+        inputs: &[InputFile],
+        options: &IngestOptions,
+        progress: &mut dyn FnMut(IngestEvent<'_>),
+    ) -> Result<IngestReport, IngestError> {
+        let mut found: Vec<Found> = Vec::new();
+        let mut total_problems = 0u64;
+        let cap = options.max_listed_problems.max(1);
+        let mut staged = Vec::with_capacity(inputs.len());
+        for (index, input) in inputs.iter().enumerate() {
+            progress(IngestEvent::Reading { file: &input.shown });
+            let s = self.stage(index, input, &mut found, &mut total_problems)?;
+            progress(IngestEvent::Read {
+                file: &input.shown,
+                rows: s.rows,
+            });
+            staged.push(s);
+        }
+        for (index, s) in staged.iter().enumerate() {
+            if s.usable {
+                self.check_columns(index, s, cap, &mut found, &mut total_problems)?;
+            }
+        }
+
+        let mut by_table: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (index, s) in staged.iter().enumerate() {
+            if s.usable {
+                let order = tables::TABLES
+                    .iter()
+                    .position(|t| t.name == s.input.table.name)
+                    .unwrap_or(usize::MAX);
+                by_table.entry(order).or_default().push(index);
+            }
+        }
+        // Tables in reference order, so that the rows a table refers to are
+        // already planned. Each intermediate table is dropped once the next
+        // exists: at most two copies of the input are held at a time.
+        let mut planned: Vec<&'static TableSpec> = Vec::new();
+        for files in by_table.values() {
+            let table = staged[files[0]].input.table;
+            let rows: u64 = files.iter().map(|&i| staged[i].rows).sum();
+            progress(IngestEvent::Validating {
+                table: table.name,
+                rows,
+            });
+            self.build_typed(table, files, &staged)?;
+            for &i in files {
+                self.drop_table(&staged[i].stage)?;
+            }
+            self.check_duplicates(table, cap, &mut found, &mut total_problems)?;
+            self.check_references(table, &planned, cap, &mut found, &mut total_problems)?;
+            self.build_plan(table)?;
+            self.drop_table(&format!("typed_{}", table.name))?;
+            if table.kind == TableKind::Event {
+                self.check_conflicts(table, cap, &mut found, &mut total_problems)?;
+            }
+            planned.push(table);
+        }
+
+        if total_problems > 0 {
+            let problems = locate(found, &staged, cap);
+            return Err(IngestError::Rejected(RejectReport {
+                problems,
+                total: total_problems,
+            }));
+        }
+
+        let mut outcomes: Vec<FileOutcome> = staged
+            .iter()
+            .map(|s| FileOutcome {
+                path: s.input.shown.clone(),
+                table: s.input.table.name,
+                rows_read: s.rows,
+                added: 0,
+                updated: 0,
+                unchanged: 0,
+                ignored_columns: s.ignored_columns.clone(),
+            })
+            .collect();
+        for table in &planned {
+            self.count_plan(table, &mut outcomes)?;
+        }
+        self.write(&planned, &outcomes, progress)?;
+        progress(IngestEvent::Committed);
+        Ok(IngestReport { files: outcomes })
+    }
+
+    /// Reads one file into a staging table, all values as DuckDB read them.
+    fn stage(
+        &self,
+        index: usize,
+        input: &InputFile,
+        found: &mut Vec<Found>,
+        total: &mut u64,
+    ) -> Result<Staged, IngestError> {
+        let stage = format!("stage_{index}");
+        let mut staged = Staged {
+            input: input.clone(),
+            stage: stage.clone(),
+            columns: HashMap::new(),
+            rows: 0,
+            ignored_columns: Vec::new(),
+            rejected_records: Vec::new(),
+            usable: false,
+        };
+        let file_problem = |found: &mut Vec<Found>, total: &mut u64, reason: String| {
+            *total += 1;
+            found.push(Found::new(index, At::File, None, reason));
+        };
+
+        let size = std::fs::metadata(&input.path)
+            .map_err(|e| IngestError::Input {
+                path: input.path.clone(),
+                reason: format!("cannot read: {e}"),
+            })?
+            .len();
+        if size == 0 {
+            file_problem(
+                found,
+                total,
+                "the file is empty (0 bytes): expected a header row or Parquet data".into(),
+            );
+            return Ok(staged);
+        }
+
+        let path = sql_string(&input.path.to_string_lossy());
+        let reader = match input.format {
+            Format::Csv { delimiter } => {
+                let delim = delimiter
+                    .map(|d| format!(", delim = {}", sql_string(&(d as char).to_string())));
+                format!(
+                    "read_csv({path}, header = true, all_varchar = true, store_rejects = true, \
+                     rejects_scan = '{stage}_scan', rejects_table = '{stage}_rejects'{})",
+                    delim.unwrap_or_default()
+                )
+            }
+            Format::Parquet => format!("read_parquet({path})"),
+            Format::Ndjson => {
+                // Sniff the names, then read every value as text so one odd
+                // value is a row problem instead of a failed read.
+                let names = match self
+                    .column_names(&format!("read_json({path}, format = 'newline_delimited')"))
+                {
+                    Ok(names) => names,
+                    Err(e) => {
+                        file_problem(
+                            found,
+                            total,
+                            format!("not readable as NDJSON: {}", first_line(&e.to_string())),
+                        );
+                        return Ok(staged);
+                    }
+                };
+                let columns: Vec<String> = names
+                    .iter()
+                    .map(|n| format!("{}: 'VARCHAR'", sql_string(n)))
+                    .collect();
+                format!(
+                    "read_json({path}, format = 'newline_delimited', columns = {{{}}})",
+                    columns.join(", ")
+                )
+            }
+        };
+        let create = format!("CREATE TEMP TABLE {stage} AS SELECT * FROM {reader}");
+        if let Err(e) = self.conn().execute_batch(&create) {
+            let what = match input.format {
+                Format::Csv { .. } => "CSV",
+                Format::Parquet => "Parquet",
+                Format::Ndjson => "NDJSON",
+            };
+            file_problem(
+                found,
+                total,
+                format!("not readable as {what}: {}", first_line(&e.to_string())),
+            );
+            return Ok(staged);
+        }
+        staged.rows = self
+            .conn()
+            .query_row(&format!("SELECT count(*) FROM {stage}"), [], |r| r.get(0))
+            .context(format!("counting rows of {}", input.shown))?;
+
+        if matches!(input.format, Format::Csv { .. }) {
+            staged.rejected_records = self.csv_rejects(&stage)?;
+            for (record, column, reason) in &staged.rejected_records {
+                *total += 1;
+                found.push(Found::new(
+                    index,
+                    At::Record(*record),
+                    column.clone(),
+                    reason.clone(),
+                ));
+            }
+        }
+
+        let names = self
+            .column_names(&stage)
+            .context(format!("reading the columns of {}", input.shown))?;
+        for name in names {
+            let wanted = name.trim().to_ascii_lowercase();
+            match input.table.columns.iter().find(|c| c.name == wanted) {
+                Some(c) if !staged.columns.contains_key(c.name) => {
+                    staged.columns.insert(c.name, name);
+                }
+                Some(c) => file_problem(found, total, format!("column '{}' appears twice", c.name)),
+                None => staged.ignored_columns.push(name),
+            }
+        }
+        let missing: Vec<&str> = input
+            .table
+            .required_columns()
+            .filter(|c| !staged.columns.contains_key(c.name))
+            .map(|c| c.name)
+            .collect();
+        if !missing.is_empty() {
+            let required: Vec<&str> = input.table.required_columns().map(|c| c.name).collect();
+            for column in missing {
+                *total += 1;
+                let reason = format!(
+                    "missing column (the {} table needs {})",
+                    input.table.name,
+                    required.join(", ")
+                );
+                found.push(Found::new(
+                    index,
+                    At::File,
+                    Some(column.to_string()),
+                    reason,
+                ));
+            }
+            return Ok(staged);
+        }
+        staged.usable = true;
+        Ok(staged)
+    }
+
+    fn column_names(&self, relation: &str) -> Result<Vec<String>, duckdb::Error> {
+        let mut stmt = self
+            .conn()
+            .prepare(&format!("DESCRIBE SELECT * FROM {relation}"))?;
+        let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        names.collect()
+    }
+
+    fn csv_rejects(&self, stage: &str) -> Result<Vec<(u64, Option<String>, String)>, StoreError> {
+        let exists: bool = self
+            .conn()
+            .query_row(
+                "SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = ? AND temporary",
+                [format!("{stage}_rejects")],
+                |r| r.get(0),
+            )
+            .context("looking for rejected CSV lines")?;
+        if !exists {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn()
+            .prepare(&format!(
+                "SELECT line, column_name, CAST(error_type AS VARCHAR), error_message FROM {stage}_rejects ORDER BY line"
+            ))
+            .context("reading rejected CSV lines")?;
+        let rows = stmt
+            .query_map([], |r| {
+                let line: i64 = r.get(0)?;
+                let column: Option<String> = r.get(1)?;
+                let kind: String = r.get(2)?;
+                let message: String = r.get(3)?;
+                Ok((
+                    line.max(0) as u64,
+                    column,
+                    csv_reject_reason(&kind, &message),
+                ))
+            })
+            .context("reading rejected CSV lines")?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .context("reading rejected CSV lines")
+    }
+
+    /// Per-value checks: missing, unparseable, out of range.
+    fn check_columns(
+        &self,
+        index: usize,
+        staged: &Staged,
+        cap: usize,
+        found: &mut Vec<Found>,
+        total: &mut u64,
+    ) -> Result<(), StoreError> {
+        for spec in staged.input.table.columns {
+            let Some(actual) = staged.columns.get(spec.name) else {
+                continue;
+            };
+            let raw = format!("CAST({} AS VARCHAR)", ident(actual));
+            let value = typed_expr(spec.ty, &ident(actual));
+            let blank = format!("({raw} IS NULL OR trim({raw}) = '')");
+            let mut checks: Vec<(String, Box<dyn Fn(&str) -> String>)> = Vec::new();
+            if spec.required {
+                checks.push((blank.clone(), Box::new(|_| "missing value".to_string())));
+            }
+            let parses = match spec.ty {
+                ColumnType::Id | ColumnType::Text | ColumnType::OneOf(_) => None,
+                _ => Some(format!("NOT {blank} AND {value} IS NULL")),
+            };
+            if let Some(condition) = parses {
+                let ty = spec.ty;
+                checks.push((
+                    condition,
+                    Box::new(move |raw| format!("'{raw}' is not {}", type_description(ty))),
+                ));
+            }
+            let present = format!("{value} IS NOT NULL");
+            match spec.ty {
+                ColumnType::Count { min } => {
+                    checks.push((
+                        format!("{present} AND {value} <> floor({value})"),
+                        Box::new(|raw| format!("'{raw}' is not a whole number")),
+                    ));
+                    checks.push((
+                        format!("{present} AND {value} < {min}"),
+                        Box::new(move |raw| format!("'{raw}' must be at least {min}")),
+                    ));
+                }
+                ColumnType::Number { min } => {
+                    checks.push((
+                        format!("{present} AND NOT isfinite({value})"),
+                        Box::new(|raw| format!("'{raw}' is not a finite number")),
+                    ));
+                    if let Some(min) = min {
+                        checks.push((
+                            format!("{present} AND isfinite({value}) AND {value} < {min}"),
+                            Box::new(move |raw| format!("'{raw}' must be at least {min}")),
+                        ));
+                    }
+                }
+                ColumnType::Flag01 => checks.push((
+                    format!("{present} AND {value} NOT IN (0, 1)"),
+                    Box::new(|raw| format!("'{raw}' must be 0 or 1")),
+                )),
+                ColumnType::OneOf(allowed) => {
+                    let list: Vec<String> = allowed.iter().map(|a| sql_string(a)).collect();
+                    checks.push((
+                        format!("NOT {blank} AND {value} NOT IN ({})", list.join(", ")),
+                        Box::new(move |raw| {
+                            format!("'{raw}' is not one of {}", allowed.join(", "))
+                        }),
+                    ));
+                }
+                _ => {}
+            }
+            for (condition, reason) in checks {
+                let sql = format!(
+                    "SELECT rowid, left({raw}, 60), count(*) OVER () FROM {} WHERE {condition} ORDER BY rowid LIMIT {cap}",
+                    staged.stage
+                );
+                let hits = self.query_hits(
+                    &sql,
+                    &format!("checking {} in {}", spec.name, staged.input.shown),
+                )?;
+                if let Some(first) = hits.first() {
+                    *total += first.2;
+                }
+                for (row, raw, _) in hits {
+                    let reason = reason(&raw.unwrap_or_default());
+                    found.push(Found::new(
+                        index,
+                        At::Row(row),
+                        Some(spec.name.to_string()),
+                        reason,
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn query_hits(
+        &self,
+        sql: &str,
+        context: &str,
+    ) -> Result<Vec<(u64, Option<String>, u64)>, StoreError> {
+        let mut stmt = self.conn().prepare(sql).context(context)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?.max(0) as u64,
+                    r.get(1)?,
+                    r.get::<_, i64>(2)?.max(0) as u64,
+                ))
+            })
+            .context(context)?;
+        rows.collect::<Result<Vec<_>, _>>().context(context)
+    }
+
+    /// `typed_<table>`: the rows of all files for a table, converted to the
+    /// stored types, with where each came from.
+    fn build_typed(
+        &self,
+        table: &TableSpec,
+        files: &[usize],
+        staged: &[Staged],
+    ) -> Result<(), StoreError> {
+        let selects: Vec<String> = files
+            .iter()
+            .map(|&i| {
+                let s = &staged[i];
+                let columns: Vec<String> = table
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        let value = match s.columns.get(c.name) {
+                            Some(actual) => stored_expr(c.ty, &ident(actual)),
+                            None => format!("CAST(NULL AS {})", stored_type(c.ty)),
+                        };
+                        match default_value(table.name, c.name) {
+                            Some(default) => format!("coalesce({value}, {default}) AS {}", c.name),
+                            None => format!("{value} AS {}", c.name),
+                        }
+                    })
+                    .collect();
+                format!(
+                    "SELECT {i} AS __file, rowid AS __row, {} FROM {}",
+                    columns.join(", "),
+                    s.stage
+                )
+            })
+            .collect();
+        let sql = format!(
+            "CREATE TEMP TABLE typed_{} AS {}",
+            table.name,
+            selects.join(" UNION ALL ")
+        );
+        self.conn()
+            .execute_batch(&sql)
+            .context(format!("converting the {} rows", table.name))
+    }
+
+    fn check_duplicates(
+        &self,
+        table: &TableSpec,
+        cap: usize,
+        found: &mut Vec<Found>,
+        total: &mut u64,
+    ) -> Result<(), StoreError> {
+        let keys = table.key.join(", ");
+        let not_null: Vec<String> = table
+            .key
+            .iter()
+            .map(|k| format!("{k} IS NOT NULL"))
+            .collect();
+        let not_null = not_null.join(" AND ");
+        let context = format!("looking for duplicate keys in {}", table.name);
+        let any: bool = self
+            .conn()
+            .query_row(
+                &format!(
+                    "SELECT count(*) > 0 FROM (SELECT 1 FROM typed_{} WHERE {not_null} GROUP BY {keys} HAVING count(*) > 1)",
+                    table.name
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .context(&context)?;
+        if !any {
+            return Ok(());
+        }
+        let shown: Vec<String> = table
+            .key
+            .iter()
+            .map(|k| format!("CAST({k} AS VARCHAR)"))
+            .collect();
+        let sql = format!(
+            "SELECT __file, __row, first_file, first_row, concat_ws(', ', {}), count(*) OVER () FROM (
+                SELECT *, row_number() OVER w AS n, first_value(__file) OVER w AS first_file,
+                       first_value(__row) OVER w AS first_row
+                FROM typed_{} WHERE {not_null}
+                WINDOW w AS (PARTITION BY {keys} ORDER BY __file, __row)
+             ) WHERE n > 1 ORDER BY __file, __row LIMIT {cap}",
+            shown.join(", "),
+            table.name
+        );
+        let mut stmt = self.conn().prepare(&sql).context(&context)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            })
+            .context(&context)?;
+        let mut first = true;
+        for row in rows {
+            let (file, row, first_file, first_row, key, count) = row.context(&context)?;
+            if first {
+                *total += count.max(0) as u64;
+                first = false;
+            }
+            found.push(Found {
+                first_given: Some((first_file.max(0) as usize, first_row.max(0) as u64)),
+                ..Found::new(
+                    file.max(0) as usize,
+                    At::Row(row.max(0) as u64),
+                    Some(keys.clone()),
+                    format!("duplicate key ({key})"),
+                )
+            });
+        }
+        Ok(())
+    }
+
+    fn check_references(
+        &self,
+        table: &TableSpec,
+        planned: &[&'static TableSpec],
+        cap: usize,
+        found: &mut Vec<Found>,
+        total: &mut u64,
+    ) -> Result<(), StoreError> {
+        for column in table.columns {
+            let Some((target, target_column)) = column.references else {
+                continue;
+            };
+            let mut known = format!("SELECT {target_column} AS k FROM {target}");
+            if planned.iter().any(|t| t.name == target) {
+                known.push_str(&format!(
+                    " UNION ALL SELECT {target_column} FROM plan_{target}"
+                ));
+            }
+            let sql = format!(
+                "SELECT __file, __row, {c}, count(*) OVER () FROM typed_{t} s
+                 WHERE {c} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ({known}) r WHERE r.k = s.{c})
+                 ORDER BY __file, __row LIMIT {cap}",
+                c = column.name,
+                t = table.name
+            );
+            let context = format!("checking {}.{} against {target}", table.name, column.name);
+            let mut stmt = self.conn().prepare(&sql).context(&context)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })
+                .context(&context)?;
+            let mut first = true;
+            for row in rows {
+                let (file, row, value, count) = row.context(&context)?;
+                if first {
+                    *total += count.max(0) as u64;
+                    first = false;
+                }
+                let singular = target.strip_suffix('s').unwrap_or(target).replace('_', " ");
+                let reason = format!(
+                    "unknown {singular} '{value}' (not in the files given nor in the database)"
+                );
+                found.push(Found::new(
+                    file.max(0) as usize,
+                    At::Row(row.max(0) as u64),
+                    Some(column.name.to_string()),
+                    reason,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `plan_<table>`: typed rows marked new, changed or already stored.
+    fn build_plan(&self, table: &TableSpec) -> Result<(), StoreError> {
+        let on: Vec<String> = table.key.iter().map(|k| format!("s.{k} = e.{k}")).collect();
+        let differs: Vec<String> = non_key_columns(table)
+            .map(|c| format!("s.{n} IS DISTINCT FROM e.{n}", n = c.name))
+            .collect();
+        let changed = if differs.is_empty() {
+            "false".to_string()
+        } else {
+            differs.join(" OR ")
+        };
+        let first_key = table.key[0];
+        let sql = format!(
+            "CREATE TEMP TABLE plan_{t} AS
+             SELECT s.*, e.{first_key} IS NULL AS __new,
+                    e.{first_key} IS NOT NULL AND ({changed}) AS __changed
+             FROM typed_{t} s LEFT JOIN {t} e ON {on}",
+            t = table.name,
+            on = on.join(" AND ")
+        );
+        self.conn()
+            .execute_batch(&sql)
+            .context(format!("comparing {} with the database", table.name))
+    }
+
+    /// An event already stored under the same key with other values is a
+    /// correction we cannot tell from a mistake: refuse it.
+    fn check_conflicts(
+        &self,
+        table: &TableSpec,
+        cap: usize,
+        found: &mut Vec<Found>,
+        total: &mut u64,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT __file, __row, NULL, count(*) OVER () FROM plan_{} WHERE __changed ORDER BY __file, __row LIMIT {cap}",
+            table.name
+        );
+        let context = format!("looking for conflicts in {}", table.name);
+        let mut stmt = self.conn().prepare(&sql).context(&context)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })
+            .context(&context)?;
+        let mut first = true;
+        for row in rows {
+            let (file, row, count) = row.context(&context)?;
+            if first {
+                *total += count.max(0) as u64;
+                first = false;
+            }
+            let reason = format!(
+                "the database already holds a {} row with this key and different values",
+                table.name
+            );
+            found.push(Found::new(
+                file.max(0) as usize,
+                At::Row(row.max(0) as u64),
+                Some(table.key.join(", ")),
+                reason,
+            ));
+        }
+        Ok(())
+    }
+
+    fn count_plan(
+        &self,
+        table: &TableSpec,
+        outcomes: &mut [FileOutcome],
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT __file, count(*) FILTER (WHERE __new), count(*) FILTER (WHERE __changed),
+                    count(*) FILTER (WHERE NOT __new AND NOT __changed)
+             FROM plan_{} GROUP BY __file",
+            table.name
+        );
+        let context = format!("counting new rows of {}", table.name);
+        let mut stmt = self.conn().prepare(&sql).context(&context)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })
+            .context(&context)?;
+        for row in rows {
+            let (file, added, updated, unchanged) = row.context(&context)?;
+            if let Some(o) = outcomes.get_mut(file.max(0) as usize) {
+                o.added = added.max(0) as u64;
+                o.updated = updated.max(0) as u64;
+                o.unchanged = unchanged.max(0) as u64;
+            }
+        }
+        Ok(())
+    }
+
+    fn write(
+        &mut self,
+        planned: &[&'static TableSpec],
+        outcomes: &[FileOutcome],
+        progress: &mut dyn FnMut(IngestEvent<'_>),
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction()
+            .context("starting the ingest transaction")?;
+        for table in planned {
+            let rows: u64 = outcomes
+                .iter()
+                .filter(|o| o.table == table.name)
+                .map(|o| o.added + o.updated)
+                .sum();
+            progress(IngestEvent::Writing {
+                table: table.name,
+                rows,
+            });
+            if rows == 0 {
+                continue;
+            }
+            let columns: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+            let columns = columns.join(", ");
+            let sql = match table.kind {
+                TableKind::Event => format!(
+                    "INSERT INTO {t} ({columns}) SELECT {columns} FROM plan_{t} WHERE __new",
+                    t = table.name
+                ),
+                TableKind::Dimension => {
+                    let updates: Vec<String> = non_key_columns(table)
+                        .map(|c| format!("{n} = excluded.{n}", n = c.name))
+                        .collect();
+                    let action = if updates.is_empty() {
+                        "DO NOTHING".to_string()
+                    } else {
+                        format!("DO UPDATE SET {}", updates.join(", "))
+                    };
+                    format!(
+                        "INSERT INTO {t} ({columns}) SELECT {columns} FROM plan_{t} WHERE __new OR __changed
+                         ON CONFLICT ({keys}) {action}",
+                        t = table.name,
+                        keys = table.key.join(", ")
+                    )
+                }
+            };
+            tx.execute_batch(&sql)
+                .context(format!("writing {}", table.name))?;
+        }
+        for o in outcomes {
+            tx.execute(
+                "INSERT INTO ingest_log VALUES (current_timestamp::TIMESTAMP, ?, ?, ?, ?, ?)",
+                duckdb::params![o.path, o.table, o.rows_read, o.added, o.updated],
+            )
+            .context("recording the ingest")?;
+        }
+        tx.commit().context("committing the ingest")
+    }
+
+    fn drop_table(&self, name: &str) -> Result<(), StoreError> {
+        self.conn()
+            .execute_batch(&format!("DROP TABLE IF EXISTS temp.{}", ident(name)))
+            .context("freeing a staging table")
+    }
+
+    fn drop_temp_tables(&self) {
+        let names: Vec<String> = self
+            .conn()
+            .prepare("SELECT table_name FROM duckdb_tables() WHERE temporary")
+            .and_then(|mut stmt| {
+                let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                rows.collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap_or_default();
+        for name in names {
+            // Best effort: temporary tables vanish with the connection anyway.
+            let _ = self
+                .conn()
+                .execute_batch(&format!("DROP TABLE IF EXISTS temp.{}", ident(&name)));
+        }
+    }
+}
+
+fn non_key_columns(table: &TableSpec) -> impl Iterator<Item = &ColumnSpec> {
+    table
+        .columns
+        .iter()
+        .filter(|c| !table.key.contains(&c.name))
+}
+
+/// Defaults the schema gives, applied to absent or empty optional values.
+fn default_value(table: &str, column: &str) -> Option<&'static str> {
+    match (table, column) {
+        ("responses", "attempt") => Some("1"),
+        ("views", "completed") => Some("false"),
+        ("skills", "description") | ("items", "text") | ("resources", "description") => Some("''"),
+        _ => None,
+    }
+}
+
+/// The value as checked: numbers as DOUBLE so range and wholeness can be tested.
+fn typed_expr(ty: ColumnType, column: &str) -> String {
+    let text = format!("CAST({column} AS VARCHAR)");
+    match ty {
+        ColumnType::Id => format!("NULLIF(trim({text}), '')"),
+        ColumnType::Text => text,
+        ColumnType::Count { .. } | ColumnType::Number { .. } | ColumnType::Flag01 => {
+            format!("TRY_CAST(NULLIF(trim({text}), '') AS DOUBLE)")
+        }
+        ColumnType::Bool => format!("TRY_CAST(NULLIF(trim({text}), '') AS BOOLEAN)"),
+        // Through TIMESTAMPTZ so that an offset ("+02:00", "Z") moves the time to UTC.
+        ColumnType::Timestamp => {
+            format!("TRY_CAST(TRY_CAST(NULLIF(trim({text}), '') AS TIMESTAMPTZ) AS TIMESTAMP)")
+        }
+        ColumnType::Date => format!("TRY_CAST(NULLIF(trim({text}), '') AS DATE)"),
+        ColumnType::OneOf(_) => format!("lower(trim({text}))"),
+    }
+}
+
+/// The value as stored.
+fn stored_expr(ty: ColumnType, column: &str) -> String {
+    let checked = typed_expr(ty, column);
+    match ty {
+        ColumnType::Count { .. } => format!("TRY_CAST({checked} AS BIGINT)"),
+        ColumnType::Flag01 => format!("TRY_CAST({checked} AS UTINYINT)"),
+        _ => checked,
+    }
+}
+
+fn stored_type(ty: ColumnType) -> &'static str {
+    match ty {
+        ColumnType::Id | ColumnType::Text | ColumnType::OneOf(_) => "VARCHAR",
+        ColumnType::Count { .. } => "BIGINT",
+        ColumnType::Number { .. } => "DOUBLE",
+        ColumnType::Flag01 => "UTINYINT",
+        ColumnType::Bool => "BOOLEAN",
+        ColumnType::Timestamp => "TIMESTAMP",
+        ColumnType::Date => "DATE",
+    }
+}
+
+fn type_description(ty: ColumnType) -> &'static str {
+    match ty {
+        ColumnType::Count { .. } => "a whole number",
+        ColumnType::Number { .. } => "a number",
+        ColumnType::Flag01 => "0 or 1",
+        ColumnType::Bool => "true or false",
+        ColumnType::Timestamp => {
+            "a date and time (like 2026-02-02T08:15:00, optionally with Z or +01:00)"
+        }
+        ColumnType::Date => "a date (like 2026-02-02)",
+        ColumnType::Id | ColumnType::Text | ColumnType::OneOf(_) => "text",
+    }
+}
+
+fn csv_reject_reason(kind: &str, message: &str) -> String {
+    match kind {
+        "INVALID ENCODING" | "INVALID UNICODE" => {
+            "the line is not valid UTF-8: re-export the file as UTF-8".to_string()
+        }
+        "TOO MANY COLUMNS" => format!("too many fields ({})", message.trim()),
+        "MISSING COLUMNS" => format!("too few fields ({})", message.trim()),
+        "UNQUOTED VALUE" => format!("badly quoted value ({})", message.trim()),
+        _ => first_line(message),
+    }
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or(message).trim().to_string()
+}
+
+/// A SQL string literal.
+pub(crate) fn sql_string(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A quoted SQL identifier.
+pub(crate) fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+fn resolve_inputs(
+    paths: &[PathBuf],
+    options: &IngestOptions,
+) -> Result<Vec<InputFile>, IngestError> {
+    let forced = match &options.table {
+        Some(name) => {
+            let table = tables::table(name)
+                .filter(|t| options.allow_internal || !t.internal)
+                .ok_or_else(|| IngestError::Input {
+                    path: PathBuf::from(name),
+                    reason: format!("no such table; tables are {}", public_tables().join(", ")),
+                })?;
+            Some(table)
+        }
+        None => None,
+    };
+    if paths.is_empty() {
+        return Err(IngestError::Input {
+            path: PathBuf::from("."),
+            reason: "no files given: name files or folders to ingest".into(),
+        });
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| IngestError::Input {
+            path: path.clone(),
+            reason: format!("cannot read: {e}"),
+        })?;
+        if meta.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| IngestError::Input {
+                    path: path.clone(),
+                    reason: format!("cannot list: {e}"),
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && format_of(p).is_some() && !is_hidden(p))
+                .collect();
+            entries.sort();
+            if entries.is_empty() {
+                return Err(IngestError::Input {
+                    path: path.clone(),
+                    reason: format!("the folder holds no {FORMATS} files"),
+                });
+            }
+            for entry in entries {
+                files.push(input_file(entry, forced, options)?);
+            }
+        } else {
+            files.push(input_file(path.clone(), forced, options)?);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    files.retain(|f| seen.insert(f.path.canonicalize().unwrap_or_else(|_| f.path.clone())));
+    Ok(files)
+}
+
+fn input_file(
+    path: PathBuf,
+    forced: Option<&'static TableSpec>,
+    options: &IngestOptions,
+) -> Result<InputFile, IngestError> {
+    let format = format_of(&path).ok_or_else(|| IngestError::Input {
+        path: path.clone(),
+        reason: format!("cannot tell the format from the name: use {FORMATS}"),
+    })?;
+    let table = match forced {
+        Some(t) => t,
+        None => {
+            let stem = data_stem(&path);
+            tables::table_for_file_stem(&stem, options.allow_internal).ok_or_else(|| IngestError::Input {
+                path: path.clone(),
+                reason: format!(
+                    "no table is named like this file; name it after one of {} (e.g. responses.csv, responses-week3.csv) or pass --table",
+                    public_tables().join(", ")
+                ),
+            })?
+        }
+    };
+    let shown = path.display().to_string();
+    Ok(InputFile {
+        path,
+        shown,
+        table,
+        format,
+    })
+}
+
+fn public_tables() -> Vec<&'static str> {
+    tables::TABLES
+        .iter()
+        .filter(|t| !t.internal)
+        .map(|t| t.name)
+        .collect()
+}
+
+fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+}
+
+/// The file name without its format extensions: `responses.csv.gz` -> `responses`.
+fn data_stem(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let lower = name.to_ascii_lowercase();
+    let lower = lower.strip_suffix(".gz").unwrap_or(&lower);
+    for ext in [".csv", ".tsv", ".parquet", ".ndjson", ".jsonl"] {
+        if let Some(stem) = lower.strip_suffix(ext) {
+            return stem.to_string();
+        }
+    }
+    lower.to_string()
+}
+
+fn format_of(path: &Path) -> Option<Format> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    if name.ends_with(".csv") {
+        Some(Format::Csv { delimiter: None })
+    } else if name.ends_with(".tsv") {
+        Some(Format::Csv {
+            delimiter: Some(b'\t'),
+        })
+    } else if name.ends_with(".parquet") && !path.to_string_lossy().ends_with(".gz") {
+        Some(Format::Parquet)
+    } else if name.ends_with(".ndjson") || name.ends_with(".jsonl") {
+        Some(Format::Ndjson)
+    } else {
+        None
+    }
+}
+
+/// Turns staged row numbers into the lines a person sees in an editor, sorts,
+/// and keeps the first `cap`.
+fn locate(found: Vec<Found>, staged: &[Staged], cap: usize) -> Vec<Problem> {
+    let mut rows_wanted: HashMap<usize, BTreeSet<u64>> = HashMap::new();
+    let mut records_wanted: HashMap<usize, BTreeSet<u64>> = HashMap::new();
+    for f in &found {
+        match f.at {
+            At::Row(row) => {
+                rows_wanted.entry(f.file).or_default().insert(row);
+            }
+            At::Record(record) => {
+                records_wanted.entry(f.file).or_default().insert(record);
+            }
+            At::File => {}
+        }
+        if let Some((file, row)) = f.first_given {
+            rows_wanted.entry(file).or_default().insert(row);
+        }
+    }
+    let mut row_place: HashMap<(usize, u64), Location> = HashMap::new();
+    let mut record_place: HashMap<(usize, u64), Location> = HashMap::new();
+    for (file, s) in staged.iter().enumerate() {
+        let rows = rows_wanted.remove(&file).unwrap_or_default();
+        let records = records_wanted.remove(&file).unwrap_or_default();
+        if rows.is_empty() && records.is_empty() {
+            continue;
+        }
+        match s.input.format {
+            Format::Parquet => {
+                for row in rows {
+                    row_place.insert((file, row), Location::Row(row + 1));
+                }
+            }
+            Format::Ndjson => {
+                let lines = ndjson_lines(&s.input.path, rows.iter().copied().max().unwrap_or(0));
+                for row in rows {
+                    let line = lines.get(row as usize).copied();
+                    row_place.insert(
+                        (file, row),
+                        line.map(Location::Line).unwrap_or(Location::Row(row + 1)),
+                    );
+                }
+            }
+            Format::Csv { delimiter } => {
+                // Staged row k is the k-th record DuckDB accepted; the records it
+                // rejected are not in the staging table.
+                let rejected: BTreeSet<u64> = s.rejected_records.iter().map(|r| r.0).collect();
+                let mut record_of_row = HashMap::new();
+                if let Some(&last) = rows.iter().next_back() {
+                    let (mut row, mut record) = (0u64, 2u64);
+                    while row <= last {
+                        if !rejected.contains(&record) {
+                            if rows.contains(&row) {
+                                record_of_row.insert(row, record);
+                            }
+                            row += 1;
+                        }
+                        record += 1;
+                    }
+                }
+                let needed: BTreeSet<u64> = record_of_row
+                    .values()
+                    .chain(records.iter())
+                    .copied()
+                    .collect();
+                let lines = csv_record_lines(&s.input.path, delimiter, &needed);
+                for (row, record) in record_of_row {
+                    let line = lines.get(&record).copied();
+                    row_place.insert(
+                        (file, row),
+                        line.map(Location::Line).unwrap_or(Location::Row(row + 1)),
+                    );
+                }
+                for record in records {
+                    record_place.insert(
+                        (file, record),
+                        Location::Line(lines.get(&record).copied().unwrap_or(record)),
+                    );
+                }
+            }
+        }
+    }
+
+    let file_name = |file: usize| {
+        staged
+            .get(file)
+            .map(|s| s.input.shown.clone())
+            .unwrap_or_default()
+    };
+    let mut problems: Vec<Problem> = found
+        .into_iter()
+        .map(|f| {
+            let location = match f.at {
+                At::File => Location::File,
+                At::Row(row) => row_place
+                    .get(&(f.file, row))
+                    .copied()
+                    .unwrap_or(Location::Row(row + 1)),
+                At::Record(record) => record_place
+                    .get(&(f.file, record))
+                    .copied()
+                    .unwrap_or(Location::Line(record)),
+            };
+            let mut reason = f.reason;
+            if let Some((file, row)) = f.first_given {
+                let first = Problem {
+                    file: file_name(file),
+                    location: row_place
+                        .get(&(file, row))
+                        .copied()
+                        .unwrap_or(Location::Row(row + 1)),
+                    column: None,
+                    reason: String::new(),
+                };
+                let first = first.to_string();
+                reason.push_str(&format!(
+                    ", first given at {}",
+                    first.trim_end_matches(": ")
+                ));
+            }
+            Problem {
+                file: file_name(f.file),
+                location,
+                column: f.column,
+                reason,
+            }
+        })
+        .collect();
+    problems.sort_by(|a, b| (&a.file, a.location).cmp(&(&b.file, b.location)));
+    problems.truncate(cap);
+    problems
+}
+
+/// Physical line of each wanted record (1 = header), honouring quoted newlines.
+fn csv_record_lines(
+    path: &Path,
+    delimiter: Option<u8>,
+    wanted: &BTreeSet<u64>,
+) -> HashMap<u64, u64> {
+    let mut lines = HashMap::new();
+    let Some(&last) = wanted.iter().next_back() else {
+        return lines;
+    };
+    let Ok(file) = std::fs::File::open(path) else {
+        return lines;
+    };
+    let reader: Box<dyn std::io::Read> =
+        if path.to_string_lossy().to_ascii_lowercase().ends_with(".gz") {
+            // Compressed files: fall back to record numbers.
+            return wanted.iter().map(|&r| (r, r)).collect();
+        } else {
+            Box::new(std::io::BufReader::new(file))
+        };
+    let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(path));
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(reader);
+    let mut record = csv::ByteRecord::new();
+    let mut ordinal = 0u64;
+    loop {
+        let line = csv.position().line();
+        match csv.read_byte_record(&mut record) {
+            Ok(true) => {
+                ordinal += 1;
+                if wanted.contains(&ordinal) {
+                    lines.insert(ordinal, line);
+                }
+                if ordinal >= last {
+                    break;
+                }
+            }
+            Ok(false) | Err(_) => break,
+        }
+    }
+    lines
+}
+
+fn sniff_delimiter(path: &Path) -> u8 {
+    use std::io::BufRead;
+    let mut header = Vec::new();
+    if let Ok(file) = std::fs::File::open(path) {
+        let _ = std::io::BufReader::new(file).read_until(b'\n', &mut header);
+    }
+    [b',', b';', b'\t', b'|']
+        .into_iter()
+        .max_by_key(|d| header.iter().filter(|b| *b == d).count())
+        .unwrap_or(b',')
+}
+
+/// Physical line of each non-blank NDJSON line, up to row `last`.
+fn ndjson_lines(path: &Path, last: u64) -> Vec<u64> {
+    use std::io::BufRead;
+    let mut lines = Vec::new();
+    let Ok(file) = std::fs::File::open(path) else {
+        return lines;
+    };
+    let mut buf = Vec::new();
+    let mut reader = std::io::BufReader::new(file);
+    let mut line = 0u64;
+    while lines.len() as u64 <= last {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                line += 1;
+                if !buf.iter().all(|b| b.is_ascii_whitespace()) {
+                    lines.push(line);
+                }
+            }
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_print_as_file_line_column_reason() {
+        let p = Problem {
+            file: "responses.csv".into(),
+            location: Location::Line(7),
+            column: Some("correct".into()),
+            reason: "'2' must be 0 or 1".into(),
+        };
+        assert_eq!(
+            p.to_string(),
+            "responses.csv:7: correct: '2' must be 0 or 1"
+        );
+        let p = Problem {
+            location: Location::Row(3),
+            column: None,
+            ..p
+        };
+        assert_eq!(p.to_string(), "responses.csv:row 3: '2' must be 0 or 1");
+    }
+
+    #[test]
+    fn stems_drop_format_extensions() {
+        assert_eq!(
+            data_stem(Path::new("/x/Responses-w3.csv.gz")),
+            "responses-w3"
+        );
+        assert_eq!(data_stem(Path::new("views.parquet")), "views");
+        assert!(format_of(Path::new("notes.txt")).is_none());
+        assert_eq!(
+            format_of(Path::new("a.tsv")),
+            Some(Format::Csv {
+                delimiter: Some(b'\t')
+            })
+        );
+    }
+}

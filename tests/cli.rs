@@ -1,0 +1,129 @@
+//! The command line as a user meets it.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn classlens(args: &[&str]) -> std::process::Output {
+    Command::new(bin()).args(args).output().unwrap()
+}
+
+#[test]
+fn no_data_tells_the_user_how_to_get_some() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("none.duckdb");
+    let out = classlens(&["--db", db.to_str().unwrap()]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("classlens ingest"), "{stdout}");
+    assert!(stdout.contains("classlens demo"), "{stdout}");
+    assert!(!db.exists(), "looking must not create a database");
+
+    let out = classlens(&["--db", db.to_str().unwrap(), "stats"]);
+    assert_eq!(out.status.code(), Some(66));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no classlens database at"));
+}
+
+#[test]
+fn stats_counts_every_table_as_text_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = school_db(dir.path());
+    let out = classlens(&["--db", db.to_str().unwrap(), "stats", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tables = json["tables"].as_array().unwrap();
+    let rows = |name: &str| {
+        tables
+            .iter()
+            .find(|t| t["table"] == name)
+            .map(|t| t["rows"].as_u64().unwrap())
+    };
+    assert_eq!(rows("students"), Some(3));
+    assert_eq!(rows("responses"), Some(0));
+    assert_eq!(rows("truth_items"), Some(0));
+
+    let out = classlens(&["--db", db.to_str().unwrap(), "stats"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["students", "3"]),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn two_readers_share_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = school_db(dir.path());
+    let reader = classlens::store::Store::open(&db, classlens::store::Access::ReadOnly).unwrap();
+    let out = classlens(&["--db", db.to_str().unwrap(), "stats"]);
+    drop(reader);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn rejected_ingest_exits_65_and_lists_rows_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = school_db(dir.path());
+    let file = write(
+        dir.path(),
+        "responses.csv",
+        "student_id,item_id,time,correct\ns1,i1,2026-02-02T08:00:00,5\n",
+    );
+    let out = classlens(&[
+        "--db",
+        db.to_str().unwrap(),
+        "ingest",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(65));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("nothing was written: 1 problem in the input"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("responses.csv:2: correct: '5' must be 0 or 1"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn ingest_reports_what_it_added_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("new.duckdb");
+    let data = dir.path().join("export");
+    std::fs::create_dir(&data).unwrap();
+    school_files(&data);
+    let out = classlens(&[
+        "--db",
+        db.to_str().unwrap(),
+        "ingest",
+        "--json",
+        data.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let added: u64 = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["added"].as_u64().unwrap())
+        .sum();
+    assert_eq!(added, 2 + 3 + 2 + 1 + 3 + 2);
+}

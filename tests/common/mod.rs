@@ -1,0 +1,119 @@
+//! Shared helpers for the integration tests: temp folders, a small valid
+//! school, and a byte-exact snapshot of a database.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use classlens::store::ingest::{IngestError, IngestOptions, IngestReport, RejectReport};
+use classlens::store::{Access, Store};
+
+pub fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, content).expect("write test file");
+    path
+}
+
+/// Copies the small school of `fixtures/small-school` (classes, students,
+/// skills, prerequisites, items, resources) into `dir`.
+pub fn school_files(dir: &Path) -> Vec<PathBuf> {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/small-school");
+    [
+        "classes",
+        "students",
+        "skills",
+        "skill_prereqs",
+        "items",
+        "resources",
+    ]
+    .iter()
+    .map(|name| {
+        let file = format!("{name}.csv");
+        let to = dir.join(&file);
+        std::fs::copy(fixture.join(&file), &to).expect("copy fixture");
+        to
+    })
+    .collect()
+}
+
+pub fn options() -> IngestOptions {
+    IngestOptions::default()
+}
+
+pub fn ingest(db: &Path, files: &[PathBuf]) -> Result<IngestReport, IngestError> {
+    let mut store = Store::open(db, Access::ReadWrite).expect("open store");
+    store.ingest(files, &options(), &mut |_| {})
+}
+
+/// A database with the small school loaded.
+pub fn school_db(dir: &Path) -> PathBuf {
+    let db = dir.join("school.duckdb");
+    let files = school_files(dir);
+    ingest(&db, &files).expect("the school fixture ingests");
+    db
+}
+
+/// Every row of every table, in a fixed order: equal snapshots, equal data.
+pub fn snapshot(db: &Path) -> String {
+    snapshot_tables(db, &[])
+}
+
+pub fn snapshot_tables(db: &Path, skip: &[&str]) -> String {
+    let config = duckdb::Config::default()
+        .access_mode(duckdb::AccessMode::ReadOnly)
+        .expect("config");
+    let conn = duckdb::Connection::open_with_flags(db, config).expect("open snapshot");
+    let mut stmt = conn
+        .prepare("SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY table_name")
+        .expect("list tables");
+    let tables: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .expect("tables")
+        .collect::<Result<_, _>>()
+        .expect("tables");
+    let mut out = String::new();
+    for table in tables.iter().filter(|t| !skip.contains(&t.as_str())) {
+        let sql = format!(
+            "SELECT coalesce(string_agg(CAST(t AS VARCHAR), '\n' ORDER BY CAST(t AS VARCHAR)), '') FROM \"{table}\" t"
+        );
+        let rows: String = conn.query_row(&sql, [], |r| r.get(0)).expect("dump table");
+        out.push_str(&format!("== {table}\n{rows}\n"));
+    }
+    out
+}
+
+pub fn count(db: &Path, table: &str) -> i64 {
+    query_i64(db, &format!("SELECT count(*) FROM {table}"))
+}
+
+pub fn query_i64(db: &Path, sql: &str) -> i64 {
+    let config = duckdb::Config::default()
+        .access_mode(duckdb::AccessMode::ReadOnly)
+        .expect("config");
+    let conn = duckdb::Connection::open_with_flags(db, config).expect("open");
+    conn.query_row(sql, [], |r| r.get(0)).expect("query")
+}
+
+/// Runs `files` through ingest expecting a rejection, and checks nothing changed.
+pub fn rejected(db: &Path, files: &[PathBuf]) -> RejectReport {
+    let before = snapshot(db);
+    let result = ingest(db, files);
+    assert_eq!(
+        snapshot(db),
+        before,
+        "a rejected ingest changed the database"
+    );
+    match result {
+        Err(IngestError::Rejected(report)) => report,
+        Err(other) => panic!("expected a rejection report, got: {other}"),
+        Ok(report) => panic!("expected a rejection, but it was ingested: {report:?}"),
+    }
+}
+
+/// The report as the user sees it.
+pub fn text(report: &RejectReport) -> String {
+    report.to_string()
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_classlens")
+}
