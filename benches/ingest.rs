@@ -47,7 +47,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut store = Store::open(&db, Access::ReadWrite)?;
             store.ingest(&school, &IngestOptions::default(), &mut |_| {})?;
             let start = Instant::now();
-            let report = store.ingest(&[file.clone()], &IngestOptions::default(), &mut |_| {})?;
+            let report = store.ingest(
+                std::slice::from_ref(file),
+                &IngestOptions::default(),
+                &mut |_| {},
+            )?;
             times.push(start.elapsed().as_secs_f64());
             assert_eq!(report.rows_added(), rows);
         }

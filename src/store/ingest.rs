@@ -173,6 +173,9 @@ struct Staged {
     usable: bool,
 }
 
+/// Words for a bad value, given the value as written.
+type Reason = Box<dyn Fn(&str) -> String>;
+
 /// Where a found problem is, before it is turned into a line number.
 #[derive(Debug, Clone, Copy)]
 enum At {
@@ -519,7 +522,7 @@ impl Store {
             let raw = format!("CAST({} AS VARCHAR)", ident(actual));
             let value = typed_expr(spec.ty, &ident(actual));
             let blank = format!("({raw} IS NULL OR trim({raw}) = '')");
-            let mut checks: Vec<(String, Box<dyn Fn(&str) -> String>)> = Vec::new();
+            let mut checks: Vec<(String, Reason)> = Vec::new();
             if spec.required {
                 checks.push((blank.clone(), Box::new(|_| "missing value".to_string())));
             }
@@ -1321,20 +1324,18 @@ fn locate(found: Vec<Found>, staged: &[Staged], cap: usize) -> Vec<Problem> {
             };
             let mut reason = f.reason;
             if let Some((file, row)) = f.first_given {
-                let first = Problem {
-                    file: file_name(file),
-                    location: row_place
-                        .get(&(file, row))
-                        .copied()
-                        .unwrap_or(Location::Row(row + 1)),
-                    column: None,
-                    reason: String::new(),
+                let at = row_place
+                    .get(&(file, row))
+                    .copied()
+                    .unwrap_or(Location::Row(row + 1));
+                let at = match at {
+                    Location::Line(n) if file == f.file => format!("on line {n}"),
+                    Location::Row(n) if file == f.file => format!("on row {n}"),
+                    Location::Line(n) => format!("at {}:{n}", file_name(file)),
+                    Location::Row(n) => format!("at {}:row {n}", file_name(file)),
+                    Location::File => format!("in {}", file_name(file)),
                 };
-                let first = first.to_string();
-                reason.push_str(&format!(
-                    ", first given at {}",
-                    first.trim_end_matches(": ")
-                ));
+                reason.push_str(&format!(", first given {at}"));
             }
             Problem {
                 file: file_name(f.file),
