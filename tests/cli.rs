@@ -127,3 +127,57 @@ fn ingest_reports_what_it_added_as_json() {
         .sum();
     assert_eq!(added, 2 + 3 + 2 + 1 + 3 + 2);
 }
+
+#[test]
+fn writing_commands_refuse_a_read_only_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = school_db(dir.path());
+    let file = write(
+        dir.path(),
+        "responses.csv",
+        "student_id,item_id,time,correct\ns1,i1,2026-02-02T08:00:00,1\n",
+    );
+    let out = classlens(&[
+        "--db",
+        db.to_str().unwrap(),
+        "--read-only",
+        "ingest",
+        file.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "the database is open read-only; ingest needs write access (drop --read-only)"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(count(&db, "responses"), 0);
+}
+
+#[test]
+fn demo_builds_once_then_reuses_the_school() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.duckdb");
+    let args = [
+        "--db",
+        db.to_str().unwrap(),
+        "demo",
+        "--no-tui",
+        "--students",
+        "30",
+    ];
+    let first = classlens(&args);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stderr).contains("built the demo school"));
+    let again = classlens(&args);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already built"));
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("built the demo school"));
+    assert!(!dir.path().join("demo.duckdb.building").exists());
+    assert_eq!(count(&db, "students"), 30);
+}

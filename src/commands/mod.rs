@@ -52,8 +52,8 @@ fn db_path(args: &DbArgs) -> PathBuf {
     args.db.clone().unwrap_or_else(config::default_db_path)
 }
 
-/// Opens for reading: read-only unless asked otherwise is not needed, so that
-/// several teachers can look at one file at once.
+/// Commands that only look open read-only, so several teachers can look at
+/// one file at once.
 fn open_for_reading(args: &DbArgs) -> Result<Store> {
     Ok(Store::open(&db_path(args), Access::ReadOnly)?)
 }
