@@ -208,6 +208,34 @@ impl Found {
     }
 }
 
+/// Problems found so far: every one counted, the first `cap` of each check kept.
+struct Findings {
+    found: Vec<Found>,
+    total: u64,
+    cap: usize,
+}
+
+impl Findings {
+    /// A problem with the file as a whole.
+    fn file(&mut self, file: usize, column: Option<String>, reason: String) {
+        self.total += 1;
+        self.found.push(Found::new(file, At::File, column, reason));
+    }
+
+    /// A problem already counted by the query that found it.
+    fn push(&mut self, found: Found) {
+        self.found.push(found);
+    }
+}
+
+/// One row of a check query.
+struct Hit {
+    file: usize,
+    row: u64,
+    detail: String,
+    first: Option<(usize, u64)>,
+}
+
 const FORMATS: &str = ".csv, .tsv, .parquet, .ndjson or .jsonl (optionally .gz for text)";
 
 impl Store {
@@ -232,13 +260,16 @@ impl Store {
         options: &IngestOptions,
         progress: &mut dyn FnMut(IngestEvent<'_>),
     ) -> Result<IngestReport, IngestError> {
-        let mut found: Vec<Found> = Vec::new();
-        let mut total_problems = 0u64;
         let cap = options.max_listed_problems.max(1);
+        let mut findings = Findings {
+            found: Vec::new(),
+            total: 0,
+            cap,
+        };
         let mut staged = Vec::with_capacity(inputs.len());
         for (index, input) in inputs.iter().enumerate() {
             progress(IngestEvent::Reading { file: &input.shown });
-            let s = self.stage(index, input, &mut found, &mut total_problems)?;
+            let s = self.stage(index, input, &mut findings)?;
             progress(IngestEvent::Read {
                 file: &input.shown,
                 rows: s.rows,
@@ -247,7 +278,7 @@ impl Store {
         }
         for (index, s) in staged.iter().enumerate() {
             if s.usable {
-                self.check_columns(index, s, cap, &mut found, &mut total_problems)?;
+                self.check_columns(index, s, &mut findings)?;
             }
         }
 
@@ -276,21 +307,21 @@ impl Store {
             for &i in files {
                 self.drop_table(&staged[i].stage)?;
             }
-            self.check_duplicates(table, cap, &mut found, &mut total_problems)?;
-            self.check_references(table, &planned, cap, &mut found, &mut total_problems)?;
+            self.check_duplicates(table, &mut findings)?;
+            self.check_references(table, &planned, &mut findings)?;
             self.build_plan(table)?;
             self.drop_table(&format!("typed_{}", table.name))?;
             if table.kind == TableKind::Event {
-                self.check_conflicts(table, cap, &mut found, &mut total_problems)?;
+                self.check_conflicts(table, &mut findings)?;
             }
             planned.push(table);
         }
 
-        if total_problems > 0 {
-            let problems = locate(found, &staged, cap);
+        if findings.total > 0 {
+            let problems = locate(findings.found, &staged, cap);
             return Err(IngestError::Rejected(RejectReport {
                 problems,
-                total: total_problems,
+                total: findings.total,
             }));
         }
 
@@ -319,8 +350,7 @@ impl Store {
         &self,
         index: usize,
         input: &InputFile,
-        found: &mut Vec<Found>,
-        total: &mut u64,
+        findings: &mut Findings,
     ) -> Result<Staged, IngestError> {
         let stage = format!("stage_{index}");
         let mut staged = Staged {
@@ -332,11 +362,6 @@ impl Store {
             rejected_records: Vec::new(),
             usable: false,
         };
-        let file_problem = |found: &mut Vec<Found>, total: &mut u64, reason: String| {
-            *total += 1;
-            found.push(Found::new(index, At::File, None, reason));
-        };
-
         let size = std::fs::metadata(&input.path)
             .map_err(|e| IngestError::Input {
                 path: input.path.clone(),
@@ -344,9 +369,9 @@ impl Store {
             })?
             .len();
         if size == 0 {
-            file_problem(
-                found,
-                total,
+            findings.file(
+                index,
+                None,
                 "the file is empty (0 bytes): expected a header row or Parquet data".into(),
             );
             return Ok(staged);
@@ -372,9 +397,9 @@ impl Store {
                 {
                     Ok(names) => names,
                     Err(e) => {
-                        file_problem(
-                            found,
-                            total,
+                        findings.file(
+                            index,
+                            None,
                             format!("not readable as NDJSON: {}", first_line(&e.to_string())),
                         );
                         return Ok(staged);
@@ -397,9 +422,9 @@ impl Store {
                 Format::Parquet => "Parquet",
                 Format::Ndjson => "NDJSON",
             };
-            file_problem(
-                found,
-                total,
+            findings.file(
+                index,
+                None,
                 format!("not readable as {what}: {}", first_line(&e.to_string())),
             );
             return Ok(staged);
@@ -412,8 +437,8 @@ impl Store {
         if matches!(input.format, Format::Csv { .. }) {
             staged.rejected_records = self.csv_rejects(&stage)?;
             for (record, column, reason) in &staged.rejected_records {
-                *total += 1;
-                found.push(Found::new(
+                findings.total += 1;
+                findings.push(Found::new(
                     index,
                     At::Record(*record),
                     column.clone(),
@@ -431,7 +456,7 @@ impl Store {
                 Some(c) if !staged.columns.contains_key(c.name) => {
                     staged.columns.insert(c.name, name);
                 }
-                Some(c) => file_problem(found, total, format!("column '{}' appears twice", c.name)),
+                Some(c) => findings.file(index, None, format!("column '{}' appears twice", c.name)),
                 None => staged.ignored_columns.push(name),
             }
         }
@@ -444,13 +469,13 @@ impl Store {
         if !missing.is_empty() {
             let required: Vec<&str> = input.table.required_columns().map(|c| c.name).collect();
             for column in missing {
-                *total += 1;
+                findings.total += 1;
                 let reason = format!(
                     "missing column (the {} table needs {})",
                     input.table.name,
                     required.join(", ")
                 );
-                found.push(Found::new(
+                findings.push(Found::new(
                     index,
                     At::File,
                     Some(column.to_string()),
@@ -511,88 +536,26 @@ impl Store {
         &self,
         index: usize,
         staged: &Staged,
-        cap: usize,
-        found: &mut Vec<Found>,
-        total: &mut u64,
+        findings: &mut Findings,
     ) -> Result<(), StoreError> {
         for spec in staged.input.table.columns {
             let Some(actual) = staged.columns.get(spec.name) else {
                 continue;
             };
-            let raw = format!("CAST({} AS VARCHAR)", ident(actual));
-            let value = typed_expr(spec.ty, &ident(actual));
-            let blank = format!("({raw} IS NULL OR trim({raw}) = '')");
-            let mut checks: Vec<(String, Reason)> = Vec::new();
-            if spec.required {
-                checks.push((blank.clone(), Box::new(|_| "missing value".to_string())));
-            }
-            let parses = match spec.ty {
-                ColumnType::Id | ColumnType::Text | ColumnType::OneOf(_) => None,
-                _ => Some(format!("NOT {blank} AND {value} IS NULL")),
-            };
-            if let Some(condition) = parses {
-                let ty = spec.ty;
-                checks.push((
-                    condition,
-                    Box::new(move |raw| format!("'{raw}' is not {}", type_description(ty))),
-                ));
-            }
-            let present = format!("{value} IS NOT NULL");
-            match spec.ty {
-                ColumnType::Count { min } => {
-                    checks.push((
-                        format!("{present} AND {value} <> floor({value})"),
-                        Box::new(|raw| format!("'{raw}' is not a whole number")),
-                    ));
-                    checks.push((
-                        format!("{present} AND {value} < {min}"),
-                        Box::new(move |raw| format!("'{raw}' must be at least {min}")),
-                    ));
-                }
-                ColumnType::Number { min } => {
-                    checks.push((
-                        format!("{present} AND NOT isfinite({value})"),
-                        Box::new(|raw| format!("'{raw}' is not a finite number")),
-                    ));
-                    if let Some(min) = min {
-                        checks.push((
-                            format!("{present} AND isfinite({value}) AND {value} < {min}"),
-                            Box::new(move |raw| format!("'{raw}' must be at least {min}")),
-                        ));
-                    }
-                }
-                ColumnType::Flag01 => checks.push((
-                    format!("{present} AND {value} NOT IN (0, 1)"),
-                    Box::new(|raw| format!("'{raw}' must be 0 or 1")),
-                )),
-                ColumnType::OneOf(allowed) => {
-                    let list: Vec<String> = allowed.iter().map(|a| sql_string(a)).collect();
-                    checks.push((
-                        format!("NOT {blank} AND {value} NOT IN ({})", list.join(", ")),
-                        Box::new(move |raw| {
-                            format!("'{raw}' is not one of {}", allowed.join(", "))
-                        }),
-                    ));
-                }
-                _ => {}
-            }
-            for (condition, reason) in checks {
+            for (condition, reason) in value_checks(spec, &ident(actual)) {
                 let sql = format!(
-                    "SELECT rowid, left({raw}, 60), count(*) OVER () FROM {} WHERE {condition} ORDER BY rowid LIMIT {cap}",
-                    staged.stage
+                    "SELECT {index}, rowid, left(CAST({column} AS VARCHAR), 60), NULL::BIGINT, NULL::BIGINT, count(*) OVER ()
+                     FROM {stage} WHERE {condition} ORDER BY rowid LIMIT {cap}",
+                    column = ident(actual),
+                    stage = staged.stage,
+                    cap = findings.cap,
                 );
-                let hits = self.query_hits(
-                    &sql,
-                    &format!("checking {} in {}", spec.name, staged.input.shown),
-                )?;
-                if let Some(first) = hits.first() {
-                    *total += first.2;
-                }
-                for (row, raw, _) in hits {
-                    let reason = reason(&raw.unwrap_or_default());
-                    found.push(Found::new(
-                        index,
-                        At::Row(row),
+                let context = format!("checking {} in {}", spec.name, staged.input.shown);
+                for hit in self.hits(&sql, &context, findings)? {
+                    let reason = reason(&hit.detail);
+                    findings.push(Found::new(
+                        hit.file,
+                        At::Row(hit.row),
                         Some(spec.name.to_string()),
                         reason,
                     ));
@@ -602,22 +565,35 @@ impl Store {
         Ok(())
     }
 
-    fn query_hits(
+    /// Runs a check whose rows are `(file, row, detail, first file, first row,
+    /// total)`, counts every hit and returns the first `cap`.
+    fn hits(
         &self,
         sql: &str,
         context: &str,
-    ) -> Result<Vec<(u64, Option<String>, u64)>, StoreError> {
+        findings: &mut Findings,
+    ) -> Result<Vec<Hit>, StoreError> {
         let mut stmt = self.conn().prepare(sql).context(context)?;
         let rows = stmt
             .query_map([], |r| {
+                let first_file: Option<i64> = r.get(3)?;
+                let first_row: Option<i64> = r.get(4)?;
                 Ok((
-                    r.get::<_, i64>(0)?.max(0) as u64,
-                    r.get(1)?,
-                    r.get::<_, i64>(2)?.max(0) as u64,
+                    Hit {
+                        file: r.get::<_, i64>(0)?.max(0) as usize,
+                        row: r.get::<_, i64>(1)?.max(0) as u64,
+                        detail: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                        first: first_file
+                            .zip(first_row)
+                            .map(|(f, r)| (f.max(0) as usize, r.max(0) as u64)),
+                    },
+                    r.get::<_, i64>(5)?.max(0) as u64,
                 ))
             })
             .context(context)?;
-        rows.collect::<Result<Vec<_>, _>>().context(context)
+        let rows = rows.collect::<Result<Vec<_>, _>>().context(context)?;
+        findings.total += rows.first().map(|(_, total)| *total).unwrap_or(0);
+        Ok(rows.into_iter().map(|(hit, _)| hit).collect())
     }
 
     /// `typed_<table>`: the rows of all files for a table, converted to the
@@ -666,9 +642,7 @@ impl Store {
     fn check_duplicates(
         &self,
         table: &TableSpec,
-        cap: usize,
-        found: &mut Vec<Found>,
-        total: &mut u64,
+        findings: &mut Findings,
     ) -> Result<(), StoreError> {
         let keys = table.key.join(", ");
         let not_null: Vec<String> = table
@@ -678,6 +652,7 @@ impl Store {
             .collect();
         let not_null = not_null.join(" AND ");
         let context = format!("looking for duplicate keys in {}", table.name);
+        // A cheap aggregate first: the ranked listing only when there is something to list.
         let any: bool = self
             .conn()
             .query_row(
@@ -698,42 +673,24 @@ impl Store {
             .map(|k| format!("CAST({k} AS VARCHAR)"))
             .collect();
         let sql = format!(
-            "SELECT __file, __row, first_file, first_row, concat_ws(', ', {}), count(*) OVER () FROM (
+            "SELECT __file, __row, concat_ws(', ', {shown}), first_file, first_row, count(*) OVER () FROM (
                 SELECT *, row_number() OVER w AS n, first_value(__file) OVER w AS first_file,
                        first_value(__row) OVER w AS first_row
-                FROM typed_{} WHERE {not_null}
+                FROM typed_{table} WHERE {not_null}
                 WINDOW w AS (PARTITION BY {keys} ORDER BY __file, __row)
              ) WHERE n > 1 ORDER BY __file, __row LIMIT {cap}",
-            shown.join(", "),
-            table.name
+            shown = shown.join(", "),
+            table = table.name,
+            cap = findings.cap,
         );
-        let mut stmt = self.conn().prepare(&sql).context(&context)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, i64>(5)?,
-                ))
-            })
-            .context(&context)?;
-        let mut first = true;
-        for row in rows {
-            let (file, row, first_file, first_row, key, count) = row.context(&context)?;
-            if first {
-                *total += count.max(0) as u64;
-                first = false;
-            }
-            found.push(Found {
-                first_given: Some((first_file.max(0) as usize, first_row.max(0) as u64)),
+        for hit in self.hits(&sql, &context, findings)? {
+            findings.push(Found {
+                first_given: hit.first,
                 ..Found::new(
-                    file.max(0) as usize,
-                    At::Row(row.max(0) as u64),
+                    hit.file,
+                    At::Row(hit.row),
                     Some(keys.clone()),
-                    format!("duplicate key ({key})"),
+                    format!("duplicate key ({})", hit.detail),
                 )
             });
         }
@@ -744,9 +701,7 @@ impl Store {
         &self,
         table: &TableSpec,
         planned: &[&'static TableSpec],
-        cap: usize,
-        found: &mut Vec<Found>,
-        total: &mut u64,
+        findings: &mut Findings,
     ) -> Result<(), StoreError> {
         for column in table.columns {
             let Some((target, target_column)) = column.references else {
@@ -759,38 +714,23 @@ impl Store {
                 ));
             }
             let sql = format!(
-                "SELECT __file, __row, {c}, count(*) OVER () FROM typed_{t} s
+                "SELECT __file, __row, {c}, NULL::BIGINT, NULL::BIGINT, count(*) OVER () FROM typed_{t} s
                  WHERE {c} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ({known}) r WHERE r.k = s.{c})
                  ORDER BY __file, __row LIMIT {cap}",
                 c = column.name,
-                t = table.name
+                t = table.name,
+                cap = findings.cap,
             );
             let context = format!("checking {}.{} against {target}", table.name, column.name);
-            let mut stmt = self.conn().prepare(&sql).context(&context)?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, i64>(3)?,
-                    ))
-                })
-                .context(&context)?;
-            let mut first = true;
-            for row in rows {
-                let (file, row, value, count) = row.context(&context)?;
-                if first {
-                    *total += count.max(0) as u64;
-                    first = false;
-                }
-                let singular = target.strip_suffix('s').unwrap_or(target).replace('_', " ");
+            let singular = target.strip_suffix('s').unwrap_or(target).replace('_', " ");
+            for hit in self.hits(&sql, &context, findings)? {
                 let reason = format!(
-                    "unknown {singular} '{value}' (not in the files given nor in the database)"
+                    "unknown {singular} '{}' (not in the files given nor in the database)",
+                    hit.detail
                 );
-                found.push(Found::new(
-                    file.max(0) as usize,
-                    At::Row(row.max(0) as u64),
+                findings.push(Found::new(
+                    hit.file,
+                    At::Row(hit.row),
                     Some(column.name.to_string()),
                     reason,
                 ));
@@ -829,41 +769,24 @@ impl Store {
     fn check_conflicts(
         &self,
         table: &TableSpec,
-        cap: usize,
-        found: &mut Vec<Found>,
-        total: &mut u64,
+        findings: &mut Findings,
     ) -> Result<(), StoreError> {
         let sql = format!(
-            "SELECT __file, __row, NULL, count(*) OVER () FROM plan_{} WHERE __changed ORDER BY __file, __row LIMIT {cap}",
-            table.name
+            "SELECT __file, __row, NULL::VARCHAR, NULL::BIGINT, NULL::BIGINT, count(*) OVER () FROM plan_{} WHERE __changed
+             ORDER BY __file, __row LIMIT {}",
+            table.name, findings.cap
         );
         let context = format!("looking for conflicts in {}", table.name);
-        let mut stmt = self.conn().prepare(&sql).context(&context)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(3)?,
-                ))
-            })
-            .context(&context)?;
-        let mut first = true;
-        for row in rows {
-            let (file, row, count) = row.context(&context)?;
-            if first {
-                *total += count.max(0) as u64;
-                first = false;
-            }
-            let reason = format!(
-                "the database already holds a {} row with this key and different values",
-                table.name
-            );
-            found.push(Found::new(
-                file.max(0) as usize,
-                At::Row(row.max(0) as u64),
+        let reason = format!(
+            "the database already holds a {} row with this key and different values",
+            table.name
+        );
+        for hit in self.hits(&sql, &context, findings)? {
+            findings.push(Found::new(
+                hit.file,
+                At::Row(hit.row),
                 Some(table.key.join(", ")),
-                reason,
+                reason.clone(),
             ));
         }
         Ok(())
@@ -985,6 +908,66 @@ impl Store {
                 .execute_batch(&format!("DROP TABLE IF EXISTS temp.{}", ident(&name)));
         }
     }
+}
+
+/// The checks of one column's values: an SQL condition true for a bad value,
+/// and the words for it.
+fn value_checks(spec: &ColumnSpec, column: &str) -> Vec<(String, Reason)> {
+    let raw = format!("CAST({column} AS VARCHAR)");
+    let value = typed_expr(spec.ty, column);
+    let blank = format!("({raw} IS NULL OR trim({raw}) = '')");
+    let present = format!("{value} IS NOT NULL");
+    let mut checks: Vec<(String, Reason)> = Vec::new();
+    if spec.required {
+        checks.push((blank.clone(), Box::new(|_| "missing value".to_string())));
+    }
+    if !matches!(
+        spec.ty,
+        ColumnType::Id | ColumnType::Text | ColumnType::OneOf(_)
+    ) {
+        let ty = spec.ty;
+        checks.push((
+            format!("NOT {blank} AND {value} IS NULL"),
+            Box::new(move |raw| format!("'{raw}' is not {}", type_description(ty))),
+        ));
+    }
+    match spec.ty {
+        ColumnType::Count { min } => {
+            checks.push((
+                format!("{present} AND {value} <> floor({value})"),
+                Box::new(|raw| format!("'{raw}' is not a whole number")),
+            ));
+            checks.push((
+                format!("{present} AND {value} < {min}"),
+                Box::new(move |raw| format!("'{raw}' must be at least {min}")),
+            ));
+        }
+        ColumnType::Number { min } => {
+            checks.push((
+                format!("{present} AND NOT isfinite({value})"),
+                Box::new(|raw| format!("'{raw}' is not a finite number")),
+            ));
+            if let Some(min) = min {
+                checks.push((
+                    format!("{present} AND isfinite({value}) AND {value} < {min}"),
+                    Box::new(move |raw| format!("'{raw}' must be at least {min}")),
+                ));
+            }
+        }
+        ColumnType::Flag01 => checks.push((
+            format!("{present} AND {value} NOT IN (0, 1)"),
+            Box::new(|raw| format!("'{raw}' must be 0 or 1")),
+        )),
+        ColumnType::OneOf(allowed) => {
+            let list: Vec<String> = allowed.iter().map(|a| sql_string(a)).collect();
+            checks.push((
+                format!("NOT {blank} AND {value} NOT IN ({})", list.join(", ")),
+                Box::new(move |raw| format!("'{raw}' is not one of {}", allowed.join(", "))),
+            ));
+        }
+        _ => {}
+    }
+    checks
 }
 
 fn non_key_columns(table: &TableSpec) -> impl Iterator<Item = &ColumnSpec> {
