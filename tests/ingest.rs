@@ -532,3 +532,30 @@ fn a_killed_ingest_leaves_the_database_as_it_was() {
     let report = ingest(&db, &[path]).unwrap();
     assert_eq!(report.rows_added(), 3_000_000);
 }
+
+#[test]
+fn blanks_around_ids_are_trimmed_and_blank_values_are_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = school_db(dir.path());
+    // " s1 " is s1; a blank optional number is no number; a blank required id is missing.
+    let good = responses(dir.path(), " s1 ,i1\t,2026-02-02T08:00:00,1,  ,1\n");
+    ingest(&db, &[good]).unwrap();
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM responses WHERE student_id = 's1' AND item_id = 'i1' AND seconds IS NULL"
+        ),
+        1
+    );
+    let bad = write(
+        dir.path(),
+        "responses-2.csv",
+        format!("{RESPONSES_HEADER}   ,i2,2026-02-02T09:00:00,1,3,1\n"),
+    );
+    let report = rejected(&db, &[bad]);
+    assert_eq!(report.total, 1);
+    assert!(
+        text(&report).contains("responses-2.csv:2: student_id: missing value"),
+        "{report}"
+    );
+}

@@ -159,18 +159,32 @@ struct InputFile {
     format: Format,
 }
 
-/// A file read into `stage_<index>`.
+/// A file read into `typed_<index>`.
 struct Staged {
     input: InputFile,
-    stage: String,
+    typed: String,
+    /// The DuckDB reader call for the file, all values as text where the format allows.
+    reader: String,
     /// Spec column name -> the file's own spelling of it.
     columns: HashMap<&'static str, String>,
+    /// Spec columns the file holds as text (CSV always; Parquet and JSON may be typed).
+    text_columns: BTreeSet<&'static str>,
     rows: u64,
+    /// Rows with a value that fails a check.
+    bad_rows: u64,
     ignored_columns: Vec<String>,
     /// Record ordinals (header = 1) DuckDB's CSV reader could not parse, with why.
     rejected_records: Vec<(u64, Option<String>, String)>,
     /// Missing required columns or an unreadable file: no row checks then.
     usable: bool,
+}
+
+/// A column of the file as the checks see it.
+struct Source {
+    /// The quoted column name.
+    column: String,
+    /// Whether it arrives as text, to be parsed.
+    text: bool,
 }
 
 /// Words for a bad value, given the value as written.
@@ -250,7 +264,7 @@ impl Store {
         self.require_write("ingest")?;
         let inputs = resolve_inputs(paths, options)?;
         let result = self.ingest_resolved(&inputs, options, progress);
-        self.drop_temp_tables();
+        self.drop_temporaries();
         result
     }
 
@@ -274,12 +288,10 @@ impl Store {
                 file: &input.shown,
                 rows: s.rows,
             });
-            staged.push(s);
-        }
-        for (index, s) in staged.iter().enumerate() {
-            if s.usable {
-                self.check_columns(index, s, &mut findings)?;
+            if s.bad_rows > 0 {
+                self.check_columns(index, &s, &mut findings)?;
             }
+            staged.push(s);
         }
 
         let mut by_table: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -293,8 +305,7 @@ impl Store {
             }
         }
         // Tables in reference order, so that the rows a table refers to are
-        // already planned. Each intermediate table is dropped once the next
-        // exists: at most two copies of the input are held at a time.
+        // already known when it is checked.
         let mut planned: Vec<&'static TableSpec> = Vec::new();
         for files in by_table.values() {
             let table = staged[files[0]].input.table;
@@ -303,14 +314,10 @@ impl Store {
                 table: table.name,
                 rows,
             });
-            self.build_typed(table, files, &staged)?;
-            for &i in files {
-                self.drop_table(&staged[i].stage)?;
-            }
+            self.create_typed_view(table, files, &staged)?;
             self.check_duplicates(table, &mut findings)?;
             self.check_references(table, &planned, &mut findings)?;
-            self.build_plan(table)?;
-            self.drop_table(&format!("typed_{}", table.name))?;
+            self.match_stored(table)?;
             if table.kind == TableKind::Event {
                 self.check_conflicts(table, &mut findings)?;
             }
@@ -331,33 +338,40 @@ impl Store {
                 path: s.input.shown.clone(),
                 table: s.input.table.name,
                 rows_read: s.rows,
-                added: 0,
+                added: s.rows,
                 updated: 0,
                 unchanged: 0,
                 ignored_columns: s.ignored_columns.clone(),
             })
             .collect();
+        let mut any_matched = BTreeSet::new();
         for table in &planned {
-            self.count_plan(table, &mut outcomes)?;
+            if self.count_matched(table, &mut outcomes)? {
+                any_matched.insert(table.name);
+            }
         }
-        self.write(&planned, &outcomes, progress)?;
+        self.write(&planned, &any_matched, &outcomes, progress)?;
         progress(IngestEvent::Committed);
         Ok(IngestReport { files: outcomes })
     }
 
-    /// Reads one file into a staging table, all values as DuckDB read them.
+    /// Reads one file with DuckDB's own reader straight into `typed_<index>`:
+    /// every column converted to its stored type, and `__bad` marking rows
+    /// with a value that fails a check. The file is read once on the happy path.
     fn stage(
         &self,
         index: usize,
         input: &InputFile,
         findings: &mut Findings,
     ) -> Result<Staged, IngestError> {
-        let stage = format!("stage_{index}");
         let mut staged = Staged {
             input: input.clone(),
-            stage: stage.clone(),
+            typed: format!("typed_{index}"),
+            reader: String::new(),
             columns: HashMap::new(),
+            text_columns: BTreeSet::new(),
             rows: 0,
+            bad_rows: 0,
             ignored_columns: Vec::new(),
             rejected_records: Vec::new(),
             usable: false,
@@ -376,15 +390,26 @@ impl Store {
             );
             return Ok(staged);
         }
+        let what = match input.format {
+            Format::Csv { .. } => "CSV",
+            Format::Parquet => "Parquet",
+            Format::Ndjson => "NDJSON",
+        };
+        let unreadable = |findings: &mut Findings, e: duckdb::Error| {
+            findings.file(
+                index,
+                None,
+                format!("not readable as {what}: {}", first_line(&e.to_string())),
+            );
+        };
 
         let path = sql_string(&input.path.to_string_lossy());
-        let reader = match input.format {
+        staged.reader = match input.format {
             Format::Csv { delimiter } => {
                 let delim = delimiter
                     .map(|d| format!(", delim = {}", sql_string(&(d as char).to_string())));
                 format!(
-                    "read_csv({path}, header = true, all_varchar = true, store_rejects = true, \
-                     rejects_scan = '{stage}_scan', rejects_table = '{stage}_rejects'{})",
+                    "read_csv({path}, header = true, all_varchar = true{})",
                     delim.unwrap_or_default()
                 )
             }
@@ -393,21 +418,16 @@ impl Store {
                 // Sniff the names, then read every value as text so one odd
                 // value is a row problem instead of a failed read.
                 let names = match self
-                    .column_names(&format!("read_json({path}, format = 'newline_delimited')"))
+                    .describe(&format!("read_json({path}, format = 'newline_delimited')"))
                 {
-                    Ok(names) => names,
+                    Ok(columns) => columns.into_iter().map(|(name, _)| name),
                     Err(e) => {
-                        findings.file(
-                            index,
-                            None,
-                            format!("not readable as NDJSON: {}", first_line(&e.to_string())),
-                        );
+                        unreadable(findings, e);
                         return Ok(staged);
                     }
                 };
                 let columns: Vec<String> = names
-                    .iter()
-                    .map(|n| format!("{}: 'VARCHAR'", sql_string(n)))
+                    .map(|n| format!("{}: 'VARCHAR'", sql_string(&n)))
                     .collect();
                 format!(
                     "read_json({path}, format = 'newline_delimited', columns = {{{}}})",
@@ -415,27 +435,123 @@ impl Store {
                 )
             }
         };
-        let create = format!("CREATE TEMP TABLE {stage} AS SELECT * FROM {reader}");
-        if let Err(e) = self.conn().execute_batch(&create) {
-            let what = match input.format {
-                Format::Csv { .. } => "CSV",
-                Format::Parquet => "Parquet",
-                Format::Ndjson => "NDJSON",
-            };
-            findings.file(
-                index,
-                None,
-                format!("not readable as {what}: {}", first_line(&e.to_string())),
+        // Rows DuckDB cannot parse at all are set aside (and reported) rather than failing the read.
+        let reading = match input.format {
+            Format::Csv { .. } => staged.reader.replacen(
+                "all_varchar = true",
+                &format!(
+                    "all_varchar = true, store_rejects = true, rejects_scan = 'typed_{index}_scan', \
+                     rejects_table = 'typed_{index}_rejects'"
+                ),
+                1,
+            ),
+            _ => staged.reader.clone(),
+        };
+        let described = match self.describe(&reading) {
+            Ok(columns) => columns,
+            Err(e) => {
+                unreadable(findings, e);
+                return Ok(staged);
+            }
+        };
+        for (name, ty) in described {
+            let wanted = name.trim().to_ascii_lowercase();
+            match input.table.columns.iter().find(|c| c.name == wanted) {
+                Some(c) if !staged.columns.contains_key(c.name) => {
+                    if ty == "VARCHAR" || ty == "JSON" {
+                        staged.text_columns.insert(c.name);
+                    }
+                    staged.columns.insert(c.name, name);
+                }
+                Some(c) => findings.file(index, None, format!("column '{}' appears twice", c.name)),
+                None => staged.ignored_columns.push(name),
+            }
+        }
+        let required: Vec<&str> = input.table.required_columns().map(|c| c.name).collect();
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|c| !staged.columns.contains_key(c))
+            .collect();
+        for column in &missing {
+            let reason = format!(
+                "missing column (the {} table needs {})",
+                input.table.name,
+                required.join(", ")
             );
+            findings.file(index, Some(column.to_string()), reason);
+        }
+        if !missing.is_empty() {
             return Ok(staged);
         }
-        staged.rows = self
+
+        // Parse each value once, in an inner projection; the checks and the
+        // stored columns then read the parsed values.
+        let mut parse = Vec::new();
+        let mut select = Vec::new();
+        let mut bad = Vec::new();
+        for (k, spec) in input.table.columns.iter().enumerate() {
+            let stored = match staged.columns.get(spec.name) {
+                Some(actual) => {
+                    let text = staged.text_columns.contains(spec.name);
+                    let value = format!("__value_{k}");
+                    parse.push(format!("{c} AS __raw_{k}", c = ident(actual)));
+                    parse.push(format!(
+                        "{} AS {value}",
+                        typed_expr(
+                            spec.ty,
+                            &Source {
+                                column: ident(actual),
+                                text
+                            }
+                        )
+                    ));
+                    bad.push(format!(
+                        "({})",
+                        suspect(spec, &format!("__raw_{k}"), &value)
+                    ));
+                    stored_expr(spec.ty, &value)
+                }
+                None => format!("CAST(NULL AS {})", stored_type(spec.ty)),
+            };
+            match default_value(input.table.name, spec.name) {
+                Some(default) => {
+                    select.push(format!("coalesce({stored}, {default}) AS {}", spec.name))
+                }
+                None => select.push(format!("{stored} AS {}", spec.name)),
+            }
+        }
+        let bad = if bad.is_empty() {
+            "false".to_string()
+        } else {
+            bad.join(" OR ")
+        };
+        let create = format!(
+            "CREATE TEMP TABLE {} AS SELECT {}, ({bad}) AS __bad FROM (SELECT {} FROM {reading})",
+            staged.typed,
+            select.join(", "),
+            parse.join(", ")
+        );
+        if let Err(e) = self.conn().execute_batch(&create) {
+            unreadable(findings, e);
+            return Ok(staged);
+        }
+        let (rows, bad_rows): (i64, i64) = self
             .conn()
-            .query_row(&format!("SELECT count(*) FROM {stage}"), [], |r| r.get(0))
+            .query_row(
+                &format!(
+                    "SELECT count(*), count(*) FILTER (WHERE __bad) FROM {}",
+                    staged.typed
+                ),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .context(format!("counting rows of {}", input.shown))?;
+        staged.rows = rows.max(0) as u64;
+        staged.bad_rows = bad_rows.max(0) as u64;
 
         if matches!(input.format, Format::Csv { .. }) {
-            staged.rejected_records = self.csv_rejects(&stage)?;
+            staged.rejected_records = self.csv_rejects(&staged.typed)?;
             for (record, column, reason) in &staged.rejected_records {
                 findings.total += 1;
                 findings.push(Found::new(
@@ -446,54 +562,18 @@ impl Store {
                 ));
             }
         }
-
-        let names = self
-            .column_names(&stage)
-            .context(format!("reading the columns of {}", input.shown))?;
-        for name in names {
-            let wanted = name.trim().to_ascii_lowercase();
-            match input.table.columns.iter().find(|c| c.name == wanted) {
-                Some(c) if !staged.columns.contains_key(c.name) => {
-                    staged.columns.insert(c.name, name);
-                }
-                Some(c) => findings.file(index, None, format!("column '{}' appears twice", c.name)),
-                None => staged.ignored_columns.push(name),
-            }
-        }
-        let missing: Vec<&str> = input
-            .table
-            .required_columns()
-            .filter(|c| !staged.columns.contains_key(c.name))
-            .map(|c| c.name)
-            .collect();
-        if !missing.is_empty() {
-            let required: Vec<&str> = input.table.required_columns().map(|c| c.name).collect();
-            for column in missing {
-                findings.total += 1;
-                let reason = format!(
-                    "missing column (the {} table needs {})",
-                    input.table.name,
-                    required.join(", ")
-                );
-                findings.push(Found::new(
-                    index,
-                    At::File,
-                    Some(column.to_string()),
-                    reason,
-                ));
-            }
-            return Ok(staged);
-        }
         staged.usable = true;
         Ok(staged)
     }
 
-    fn column_names(&self, relation: &str) -> Result<Vec<String>, duckdb::Error> {
+    /// Column names and types of a relation, as DuckDB's reader sniffs them.
+    fn describe(&self, relation: &str) -> Result<Vec<(String, String)>, duckdb::Error> {
         let mut stmt = self
             .conn()
             .prepare(&format!("DESCRIBE SELECT * FROM {relation}"))?;
-        let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        names.collect()
+        let columns =
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        columns.collect()
     }
 
     fn csv_rejects(&self, stage: &str) -> Result<Vec<(u64, Option<String>, String)>, StoreError> {
@@ -531,23 +611,48 @@ impl Store {
             .context("reading rejected CSV lines")
     }
 
-    /// Per-value checks: missing, unparseable, out of range.
+    /// Per-value checks: missing, unparseable, out of range. Only run when the
+    /// typed read marked bad rows: the file is read again, as written, to
+    /// quote the bad values. Rows line up with `typed_<index>` because the
+    /// same reader skips the same unparseable records.
     fn check_columns(
         &self,
         index: usize,
         staged: &Staged,
         findings: &mut Findings,
     ) -> Result<(), StoreError> {
+        let raw = format!("raw_{index}");
+        let reader = match staged.input.format {
+            Format::Csv { .. } => staged.reader.replacen(
+                "all_varchar = true",
+                "all_varchar = true, ignore_errors = true",
+                1,
+            ),
+            _ => staged.reader.clone(),
+        };
+        self.conn()
+            .execute_batch(&format!(
+                "CREATE TEMP TABLE {raw} AS SELECT * FROM {reader}"
+            ))
+            .context(format!(
+                "re-reading {} to quote its bad values",
+                staged.input.shown
+            ))?;
         for spec in staged.input.table.columns {
             let Some(actual) = staged.columns.get(spec.name) else {
                 continue;
             };
-            for (condition, reason) in value_checks(spec, &ident(actual)) {
+            let source = Source {
+                column: ident(actual),
+                text: staged.text_columns.contains(spec.name),
+            };
+            let value = typed_expr(spec.ty, &source);
+            for (condition, reason) in value_checks(spec, &source, &value) {
                 let sql = format!(
-                    "SELECT {index}, rowid, left(CAST({column} AS VARCHAR), 60), NULL::BIGINT, NULL::BIGINT, count(*) OVER ()
-                     FROM {stage} WHERE {condition} ORDER BY rowid LIMIT {cap}",
-                    column = ident(actual),
-                    stage = staged.stage,
+                    "SELECT {index}, rowid, left(CAST({column} AS VARCHAR), 60), NULL::BIGINT, NULL::BIGINT,
+                            count(*) OVER ()
+                     FROM {raw} WHERE {condition} ORDER BY rowid LIMIT {cap}",
+                    column = source.column,
                     cap = findings.cap,
                 );
                 let context = format!("checking {} in {}", spec.name, staged.input.shown);
@@ -562,7 +667,9 @@ impl Store {
                 }
             }
         }
-        Ok(())
+        self.conn()
+            .execute_batch(&format!("DROP TABLE {raw}"))
+            .context("freeing a re-read file")
     }
 
     /// Runs a check whose rows are `(file, row, detail, first file, first row,
@@ -596,47 +703,32 @@ impl Store {
         Ok(rows.into_iter().map(|(hit, _)| hit).collect())
     }
 
-    /// `typed_<table>`: the rows of all files for a table, converted to the
-    /// stored types, with where each came from.
-    fn build_typed(
+    /// `typed_<table>`: the rows of all files for a table, with where each came from.
+    fn create_typed_view(
         &self,
         table: &TableSpec,
         files: &[usize],
         staged: &[Staged],
     ) -> Result<(), StoreError> {
+        let columns: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+        let columns = columns.join(", ");
         let selects: Vec<String> = files
             .iter()
             .map(|&i| {
-                let s = &staged[i];
-                let columns: Vec<String> = table
-                    .columns
-                    .iter()
-                    .map(|c| {
-                        let value = match s.columns.get(c.name) {
-                            Some(actual) => stored_expr(c.ty, &ident(actual)),
-                            None => format!("CAST(NULL AS {})", stored_type(c.ty)),
-                        };
-                        match default_value(table.name, c.name) {
-                            Some(default) => format!("coalesce({value}, {default}) AS {}", c.name),
-                            None => format!("{value} AS {}", c.name),
-                        }
-                    })
-                    .collect();
                 format!(
-                    "SELECT {i} AS __file, rowid AS __row, {} FROM {}",
-                    columns.join(", "),
-                    s.stage
+                    "SELECT {i} AS __file, rowid AS __row, {columns} FROM {}",
+                    staged[i].typed
                 )
             })
             .collect();
         let sql = format!(
-            "CREATE TEMP TABLE typed_{} AS {}",
+            "CREATE TEMP VIEW typed_{} AS {}",
             table.name,
             selects.join(" UNION ALL ")
         );
         self.conn()
             .execute_batch(&sql)
-            .context(format!("converting the {} rows", table.name))
+            .context(format!("gathering the {} rows", table.name))
     }
 
     fn check_duplicates(
@@ -710,7 +802,7 @@ impl Store {
             let mut known = format!("SELECT {target_column} AS k FROM {target}");
             if planned.iter().any(|t| t.name == target) {
                 known.push_str(&format!(
-                    " UNION ALL SELECT {target_column} FROM plan_{target}"
+                    " UNION ALL SELECT {target_column} FROM typed_{target}"
                 ));
             }
             let sql = format!(
@@ -739,8 +831,9 @@ impl Store {
         Ok(())
     }
 
-    /// `plan_<table>`: typed rows marked new, changed or already stored.
-    fn build_plan(&self, table: &TableSpec) -> Result<(), StoreError> {
+    /// `matched_<table>`: the given rows whose key is already stored, and
+    /// whether their values differ from the stored ones.
+    fn match_stored(&self, table: &TableSpec) -> Result<(), StoreError> {
         let on: Vec<String> = table.key.iter().map(|k| format!("s.{k} = e.{k}")).collect();
         let differs: Vec<String> = non_key_columns(table)
             .map(|c| format!("s.{n} IS DISTINCT FROM e.{n}", n = c.name))
@@ -750,12 +843,9 @@ impl Store {
         } else {
             differs.join(" OR ")
         };
-        let first_key = table.key[0];
         let sql = format!(
-            "CREATE TEMP TABLE plan_{t} AS
-             SELECT s.*, e.{first_key} IS NULL AS __new,
-                    e.{first_key} IS NOT NULL AND ({changed}) AS __changed
-             FROM typed_{t} s LEFT JOIN {t} e ON {on}",
+            "CREATE TEMP TABLE matched_{t} AS
+             SELECT s.__file, s.__row, ({changed}) AS __changed FROM typed_{t} s JOIN {t} e ON {on}",
             t = table.name,
             on = on.join(" AND ")
         );
@@ -772,8 +862,8 @@ impl Store {
         findings: &mut Findings,
     ) -> Result<(), StoreError> {
         let sql = format!(
-            "SELECT __file, __row, NULL::VARCHAR, NULL::BIGINT, NULL::BIGINT, count(*) OVER () FROM plan_{} WHERE __changed
-             ORDER BY __file, __row LIMIT {}",
+            "SELECT __file, __row, NULL::VARCHAR, NULL::BIGINT, NULL::BIGINT, count(*) OVER ()
+             FROM matched_{} WHERE __changed ORDER BY __file, __row LIMIT {}",
             table.name, findings.cap
         );
         let context = format!("looking for conflicts in {}", table.name);
@@ -792,15 +882,16 @@ impl Store {
         Ok(())
     }
 
-    fn count_plan(
+    /// Splits each file's rows into added, updated and unchanged; says
+    /// whether any row of the table was already stored.
+    fn count_matched(
         &self,
         table: &TableSpec,
         outcomes: &mut [FileOutcome],
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let sql = format!(
-            "SELECT __file, count(*) FILTER (WHERE __new), count(*) FILTER (WHERE __changed),
-                    count(*) FILTER (WHERE NOT __new AND NOT __changed)
-             FROM plan_{} GROUP BY __file",
+            "SELECT __file, count(*) FILTER (WHERE __changed), count(*) FILTER (WHERE NOT __changed)
+             FROM matched_{} GROUP BY __file",
             table.name
         );
         let context = format!("counting new rows of {}", table.name);
@@ -811,24 +902,26 @@ impl Store {
                     r.get::<_, i64>(0)?,
                     r.get::<_, i64>(1)?,
                     r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
                 ))
             })
             .context(&context)?;
+        let mut any = false;
         for row in rows {
-            let (file, added, updated, unchanged) = row.context(&context)?;
+            let (file, updated, unchanged) = row.context(&context)?;
             if let Some(o) = outcomes.get_mut(file.max(0) as usize) {
-                o.added = added.max(0) as u64;
                 o.updated = updated.max(0) as u64;
                 o.unchanged = unchanged.max(0) as u64;
+                o.added = o.rows_read.saturating_sub(o.updated + o.unchanged);
+                any = true;
             }
         }
-        Ok(())
+        Ok(any)
     }
 
     fn write(
         &mut self,
         planned: &[&'static TableSpec],
+        any_matched: &BTreeSet<&str>,
         outcomes: &[FileOutcome],
         progress: &mut dyn FnMut(IngestEvent<'_>),
     ) -> Result<(), StoreError> {
@@ -851,30 +944,33 @@ impl Store {
             }
             let columns: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
             let columns = columns.join(", ");
+            let t = table.name;
             let sql = match table.kind {
-                TableKind::Event => format!(
-                    "INSERT INTO {t} ({columns}) SELECT {columns} FROM plan_{t} WHERE __new",
-                    t = table.name
+                // The anti-join only when something was already stored: a fresh
+                // load is a plain append.
+                TableKind::Event if any_matched.contains(t) => format!(
+                    "INSERT INTO {t} ({columns}) SELECT {columns} FROM typed_{t} s
+                     WHERE NOT EXISTS (SELECT 1 FROM matched_{t} m WHERE m.__file = s.__file AND m.__row = s.__row)"
                 ),
+                TableKind::Event => format!("INSERT INTO {t} ({columns}) SELECT {columns} FROM typed_{t}"),
                 TableKind::Dimension => {
-                    let updates: Vec<String> = non_key_columns(table)
-                        .map(|c| format!("{n} = excluded.{n}", n = c.name))
-                        .collect();
+                    let updates: Vec<String> =
+                        non_key_columns(table).map(|c| format!("{n} = excluded.{n}", n = c.name)).collect();
                     let action = if updates.is_empty() {
                         "DO NOTHING".to_string()
                     } else {
                         format!("DO UPDATE SET {}", updates.join(", "))
                     };
                     format!(
-                        "INSERT INTO {t} ({columns}) SELECT {columns} FROM plan_{t} WHERE __new OR __changed
+                        "INSERT INTO {t} ({columns}) SELECT {columns} FROM typed_{t} s
+                         WHERE NOT EXISTS (SELECT 1 FROM matched_{t} m
+                                           WHERE m.__file = s.__file AND m.__row = s.__row AND NOT m.__changed)
                          ON CONFLICT ({keys}) {action}",
-                        t = table.name,
                         keys = table.key.join(", ")
                     )
                 }
             };
-            tx.execute_batch(&sql)
-                .context(format!("writing {}", table.name))?;
+            tx.execute_batch(&sql).context(format!("writing {t}"))?;
         }
         for o in outcomes {
             tx.execute(
@@ -886,36 +982,79 @@ impl Store {
         tx.commit().context("committing the ingest")
     }
 
-    fn drop_table(&self, name: &str) -> Result<(), StoreError> {
-        self.conn()
-            .execute_batch(&format!("DROP TABLE IF EXISTS temp.{}", ident(name)))
-            .context("freeing a staging table")
-    }
-
-    fn drop_temp_tables(&self) {
-        let names: Vec<String> = self
-            .conn()
-            .prepare("SELECT table_name FROM duckdb_tables() WHERE temporary")
-            .and_then(|mut stmt| {
-                let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-                rows.collect::<Result<Vec<_>, _>>()
-            })
-            .unwrap_or_default();
-        for name in names {
-            // Best effort: temporary tables vanish with the connection anyway.
-            let _ = self
+    /// Drops this ingest's temporary views and tables; they would vanish with
+    /// the connection anyway, so failures are ignored.
+    fn drop_temporaries(&self) {
+        for (kind, catalog) in [("VIEW", "duckdb_views()"), ("TABLE", "duckdb_tables()")] {
+            let column = if kind == "VIEW" {
+                "view_name"
+            } else {
+                "table_name"
+            };
+            let names: Vec<String> = self
                 .conn()
-                .execute_batch(&format!("DROP TABLE IF EXISTS temp.{}", ident(&name)));
+                .prepare(&format!("SELECT {column} FROM {catalog} WHERE temporary"))
+                .and_then(|mut stmt| stmt.query_map([], |r| r.get::<_, String>(0))?.collect())
+                .unwrap_or_default();
+            for name in names {
+                let _ = self
+                    .conn()
+                    .execute_batch(&format!("DROP {kind} IF EXISTS temp.{}", ident(&name)));
+            }
+        }
+    }
+}
+
+/// A cheap condition, true for every value that [`value_checks`] might
+/// refuse (and a few it accepts, like a blank optional number): no string
+/// work, so it can run over every row of a large file.
+fn suspect(spec: &ColumnSpec, raw: &str, value: &str) -> String {
+    let missing = if spec.required {
+        format!("{raw} IS NULL OR ")
+    } else {
+        String::new()
+    };
+    match spec.ty {
+        ColumnType::Id | ColumnType::OneOf(_) if spec.required => format!("{value} IS NULL"),
+        ColumnType::Text if spec.required => format!("{value} IS NULL OR {value} = ''"),
+        ColumnType::Id | ColumnType::Text => "false".to_string(),
+        ColumnType::OneOf(allowed) => {
+            let list: Vec<String> = allowed.iter().map(|a| sql_string(a)).collect();
+            format!("{value} NOT IN ({})", list.join(", "))
+        }
+        ColumnType::Count { min } => {
+            format!(
+                "{missing}({value} IS NULL AND {raw} IS NOT NULL) OR {value} <> floor({value}) OR {value} < {min}"
+            )
+        }
+        ColumnType::Number { min } => {
+            let below = min
+                .map(|m| format!(" OR {value} < {m}"))
+                .unwrap_or_default();
+            format!(
+                "{missing}({value} IS NULL AND {raw} IS NOT NULL) OR NOT isfinite({value}){below}"
+            )
+        }
+        ColumnType::Flag01 => {
+            format!("{missing}({value} IS NULL AND {raw} IS NOT NULL) OR {value} NOT IN (0, 1)")
+        }
+        ColumnType::Bool | ColumnType::Timestamp | ColumnType::Date => {
+            format!("{missing}({value} IS NULL AND {raw} IS NOT NULL)")
         }
     }
 }
 
 /// The checks of one column's values: an SQL condition true for a bad value,
 /// and the words for it.
-fn value_checks(spec: &ColumnSpec, column: &str) -> Vec<(String, Reason)> {
-    let raw = format!("CAST({column} AS VARCHAR)");
-    let value = typed_expr(spec.ty, column);
-    let blank = format!("({raw} IS NULL OR trim({raw}) = '')");
+fn value_checks(spec: &ColumnSpec, source: &Source, value: &str) -> Vec<(String, Reason)> {
+    let column = &source.column;
+    // Free text is kept as written, blanks and all; anything parsed is
+    // missing when there is nothing but blanks to parse.
+    let blank = match spec.ty {
+        ColumnType::Text => format!("({column} IS NULL OR {column} = '')"),
+        _ if source.text => format!("({column} IS NULL OR trim({column}) = '')"),
+        _ => format!("({column} IS NULL)"),
+    };
     let present = format!("{value} IS NOT NULL");
     let mut checks: Vec<(String, Reason)> = Vec::new();
     if spec.required {
@@ -988,31 +1127,45 @@ fn default_value(table: &str, column: &str) -> Option<&'static str> {
 }
 
 /// The value as checked: numbers as DOUBLE so range and wholeness can be tested.
-fn typed_expr(ty: ColumnType, column: &str) -> String {
+/// Text is trimmed and parsed; values a Parquet or JSON file already types are cast.
+fn typed_expr(ty: ColumnType, source: &Source) -> String {
+    let column = &source.column;
     let text = format!("CAST({column} AS VARCHAR)");
+    // DuckDB's casts from text allow surrounding blanks and give NULL for
+    // empty text, so numbers and times need no trim (which copies every value).
+    let parsed = |target: &str| format!("TRY_CAST({column} AS {target})");
     match ty {
+        // Trim only values that have blanks to trim.
+        ColumnType::Id if source.text => format!(
+            "CASE WHEN {column} LIKE ' %' OR {column} LIKE '% ' OR {column} LIKE '%\t%'
+                  THEN NULLIF(trim({column}, ' \t'), '') ELSE NULLIF({column}, '') END"
+        ),
         ColumnType::Id => format!("NULLIF(trim({text}), '')"),
         ColumnType::Text => text,
         ColumnType::Count { .. } | ColumnType::Number { .. } | ColumnType::Flag01 => {
-            format!("TRY_CAST(NULLIF(trim({text}), '') AS DOUBLE)")
+            parsed("DOUBLE")
         }
-        ColumnType::Bool => format!("TRY_CAST(NULLIF(trim({text}), '') AS BOOLEAN)"),
-        // Through TIMESTAMPTZ so that an offset ("+02:00", "Z") moves the time to UTC.
-        ColumnType::Timestamp => {
-            format!("TRY_CAST(TRY_CAST(NULLIF(trim({text}), '') AS TIMESTAMPTZ) AS TIMESTAMP)")
-        }
-        ColumnType::Date => format!("TRY_CAST(NULLIF(trim({text}), '') AS DATE)"),
+        ColumnType::Bool => parsed("BOOLEAN"),
+        // A time with an offset ("Z", "+02:00", "...:00-05:00") goes through
+        // TIMESTAMPTZ, which moves it to UTC; a plain cast would drop the offset.
+        ColumnType::Timestamp if source.text => format!(
+            "CASE WHEN {column} LIKE '%+%' OR {column} LIKE '%Z%' OR {column} LIKE '%:%-%'
+                  THEN TRY_CAST({} AS TIMESTAMP) ELSE {} END",
+            parsed("TIMESTAMPTZ"),
+            parsed("TIMESTAMP")
+        ),
+        ColumnType::Timestamp => parsed("TIMESTAMP"),
+        ColumnType::Date => parsed("DATE"),
         ColumnType::OneOf(_) => format!("lower(trim({text}))"),
     }
 }
 
-/// The value as stored.
-fn stored_expr(ty: ColumnType, column: &str) -> String {
-    let checked = typed_expr(ty, column);
+/// The value as stored, from the value as checked.
+fn stored_expr(ty: ColumnType, value: &str) -> String {
     match ty {
-        ColumnType::Count { .. } => format!("TRY_CAST({checked} AS BIGINT)"),
-        ColumnType::Flag01 => format!("TRY_CAST({checked} AS UTINYINT)"),
-        _ => checked,
+        ColumnType::Count { .. } => format!("TRY_CAST({value} AS BIGINT)"),
+        ColumnType::Flag01 => format!("TRY_CAST({value} AS UTINYINT)"),
+        _ => value.to_string(),
     }
 }
 
