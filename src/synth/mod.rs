@@ -65,6 +65,8 @@ struct SkillSim {
 
 struct ItemSim {
     id: String,
+    /// Written to be ambiguous: discrimination near zero or negative.
+    misbehaving: bool,
     a: f64,
     b: f64,
     level: u8,
@@ -401,6 +403,7 @@ fn build_school(content: &Content, rng: &mut ChaCha8Rng) -> School {
                 sim.items.push(items.len());
                 items.push(ItemSim {
                     id: format!("i{:04}", items.len() + 1),
+                    misbehaving,
                     a,
                     b: center + normal(0.0, 0.35).sample(rng),
                     level: item.level,
@@ -492,12 +495,11 @@ fn write_catalog(
         for (item_def, &i) in def.items.iter().zip(&sim.items) {
             let item = &school.items[i];
             items.write([item.id.as_str(), def.id.as_str(), item_def.text.as_str()])?;
-            let misbehaving = item.a < 0.2;
             truth_items.write([
                 item.id.clone(),
                 format!("{:.4}", item.a),
                 format!("{:.4}", item.b),
-                misbehaving.to_string(),
+                item.misbehaving.to_string(),
             ])?;
         }
         for (r_def, &r) in def.resources.iter().zip(&sim.resources) {
