@@ -46,6 +46,10 @@ pub struct IngestArgs {
     #[arg(long, value_name = "TABLE")]
     pub table: Option<String>,
 
+    /// Only check the files and say what they would add; write nothing
+    #[arg(long)]
+    pub check: bool,
+
     /// Print the outcome as JSON
     #[arg(long)]
     pub json: bool,

@@ -181,3 +181,32 @@ fn demo_builds_once_then_reuses_the_school() {
     assert!(!dir.path().join("demo.duckdb.building").exists());
     assert_eq!(count(&db, "students"), 30);
 }
+
+#[test]
+fn check_only_validates_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = school_db(dir.path());
+    let before = snapshot(&db);
+    let file = write(
+        dir.path(),
+        "responses.csv",
+        "student_id,item_id,time,correct\ns1,i1,2026-02-02T08:00:00,1\n",
+    );
+    let out = classlens(&[
+        "--db",
+        db.to_str().unwrap(),
+        "ingest",
+        "--check",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("the files are valid: 1 rows would be added; nothing was written")
+    );
+    assert_eq!(snapshot(&db), before);
+}

@@ -8,6 +8,7 @@ pub fn run(db: &DbArgs, args: IngestArgs) -> Result<()> {
     let mut store = super::open_for_writing(db)?;
     let options = IngestOptions {
         table: args.table.clone(),
+        check_only: args.check,
         ..IngestOptions::default()
     };
     let progress = Progress::new();
@@ -18,16 +19,21 @@ pub fn run(db: &DbArgs, args: IngestArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
+    let (added, updated) = if args.check {
+        ("to add", "to update")
+    } else {
+        ("added", "updated")
+    };
     for f in &report.files {
         let mut line = format!(
-            "{}: {} rows -> {}: {} added",
+            "{}: {} rows -> {}: {} {added}",
             f.path,
             thousands(f.rows_read),
             f.table,
             thousands(f.added)
         );
         if f.updated > 0 {
-            line.push_str(&format!(", {} updated", thousands(f.updated)));
+            line.push_str(&format!(", {} {updated}", thousands(f.updated)));
         }
         if f.unchanged > 0 {
             line.push_str(&format!(", {} already present", thousands(f.unchanged)));
@@ -41,6 +47,13 @@ pub fn run(db: &DbArgs, args: IngestArgs) -> Result<()> {
         println!("{line}");
     }
     let secs = progress.elapsed().as_secs_f64();
+    if args.check {
+        println!(
+            "the files are valid: {} rows would be added; nothing was written",
+            thousands(report.rows_added())
+        );
+        return Ok(());
+    }
     let read: u64 = report.files.iter().map(|f| f.rows_read).sum();
     println!(
         "{} rows added to {} in {secs:.1} s ({} rows/s)",

@@ -26,6 +26,8 @@ pub struct IngestOptions {
     pub allow_internal: bool,
     /// How many problems to list before only counting them.
     pub max_listed_problems: usize,
+    /// Validate and count, but write nothing.
+    pub check_only: bool,
 }
 
 impl Default for IngestOptions {
@@ -34,6 +36,7 @@ impl Default for IngestOptions {
             table: None,
             allow_internal: false,
             max_listed_problems: 50,
+            check_only: false,
         }
     }
 }
@@ -350,8 +353,10 @@ impl Store {
                 any_matched.insert(table.name);
             }
         }
-        self.write(&planned, &any_matched, &outcomes, progress)?;
-        progress(IngestEvent::Committed);
+        if !options.check_only {
+            self.write(&planned, &any_matched, &outcomes, progress)?;
+            progress(IngestEvent::Committed);
+        }
         Ok(IngestReport { files: outcomes })
     }
 
