@@ -299,6 +299,7 @@ pub fn generate(
     let mut sheets = Sheets::create(dir)?;
     let term_start = calendar::days_from_civil(TERM_START.0, TERM_START.1, TERM_START.2) * 86_400;
     let mut comment_counter = 0u64;
+    let report_every = (spec.students / 10).max(1000);
     for s in 0..spec.students {
         // One stream per student: a student's data does not depend on how many came before.
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
@@ -320,11 +321,10 @@ pub fn generate(
             &content.names,
             term_start,
         )?;
-        if s % 1000 == 999 {
+        if (s + 1) % report_every == 0 || s + 1 == spec.students {
             progress(s + 1, spec.students);
         }
     }
-    progress(spec.students, spec.students);
     let mut events = sheets.finish()?;
     // students.csv must precede the events that reference it.
     let students = events.remove(0);
