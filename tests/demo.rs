@@ -173,3 +173,52 @@ fn rates_by_true_ability(db: &Path) -> Vec<f64> {
         .map(Result::unwrap)
         .collect()
 }
+
+#[test]
+fn the_exported_demo_ingests_like_a_real_school() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo.duckdb");
+    let export = dir.path().join("export");
+    let out = Command::new(bin())
+        .arg("--db")
+        .arg(&demo)
+        .args(["demo", "--no-tui", "--students", "40", "--export"])
+        .arg(&export)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(export.join("truth/truth_items.csv").exists());
+
+    let school = dir.path().join("school.duckdb");
+    let out = Command::new(bin())
+        .arg("--db")
+        .arg(&school)
+        .arg("ingest")
+        .arg(&export)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for table in [
+        "classes",
+        "students",
+        "skills",
+        "items",
+        "resources",
+        "responses",
+        "views",
+        "navigation",
+        "searches",
+        "comments",
+    ] {
+        assert_eq!(count(&school, table), count(&demo, table), "{table}");
+    }
+    assert_eq!(count(&school, "truth_items"), 0);
+}

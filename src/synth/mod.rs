@@ -95,7 +95,18 @@ struct Sheet {
 }
 
 impl Sheet {
+    /// Ground truth goes to `truth/` below the exports, so that the export
+    /// folder itself ingests like a real school's.
     fn create(dir: &Path, name: &str, header: &[&str]) -> Result<Sheet, SynthError> {
+        let dir = if name.starts_with("truth_") {
+            dir.join("truth")
+        } else {
+            dir.to_path_buf()
+        };
+        std::fs::create_dir_all(&dir).map_err(|source| SynthError::Write {
+            path: dir.clone(),
+            source: csv::Error::from(source),
+        })?;
         let path = dir.join(format!("{name}.csv"));
         let writer = csv::Writer::from_path(&path).map_err(|source| SynthError::Write {
             path: path.clone(),
