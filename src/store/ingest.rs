@@ -442,13 +442,12 @@ impl Store {
         };
         // Rows DuckDB cannot parse at all are set aside (and reported) rather than failing the read.
         let reading = match input.format {
-            Format::Csv { .. } => staged.reader.replacen(
-                "all_varchar = true",
+            Format::Csv { .. } => with_options(
+                &staged.reader,
                 &format!(
-                    "all_varchar = true, store_rejects = true, rejects_scan = 'typed_{index}_scan', \
+                    "store_rejects = true, rejects_scan = 'typed_{index}_scan', \
                      rejects_table = 'typed_{index}_rejects'"
                 ),
-                1,
             ),
             _ => staged.reader.clone(),
         };
@@ -628,11 +627,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let raw = format!("raw_{index}");
         let reader = match staged.input.format {
-            Format::Csv { .. } => staged.reader.replacen(
-                "all_varchar = true",
-                "all_varchar = true, ignore_errors = true",
-                1,
-            ),
+            // Skips the same unparseable records as the first read did.
+            Format::Csv { .. } => with_options(&staged.reader, "ignore_errors = true"),
             _ => staged.reader.clone(),
         };
         self.conn()
@@ -1214,6 +1210,12 @@ fn csv_reject_reason(kind: &str, message: &str) -> String {
 
 fn first_line(message: &str) -> String {
     message.lines().next().unwrap_or(message).trim().to_string()
+}
+
+/// A reader call `read_x(...)` with more options.
+fn with_options(reader: &str, options: &str) -> String {
+    let call = reader.strip_suffix(')').unwrap_or(reader);
+    format!("{call}, {options})")
 }
 
 /// A SQL string literal.
