@@ -489,52 +489,10 @@ impl Store {
             return Ok(staged);
         }
 
-        // Parse each value once, in an inner projection; the checks and the
-        // stored columns then read the parsed values.
-        let mut parse = Vec::new();
-        let mut select = Vec::new();
-        let mut bad = Vec::new();
-        for (k, spec) in input.table.columns.iter().enumerate() {
-            let stored = match staged.columns.get(spec.name) {
-                Some(actual) => {
-                    let text = staged.text_columns.contains(spec.name);
-                    let value = format!("__value_{k}");
-                    parse.push(format!("{c} AS __raw_{k}", c = ident(actual)));
-                    parse.push(format!(
-                        "{} AS {value}",
-                        typed_expr(
-                            spec.ty,
-                            &Source {
-                                column: ident(actual),
-                                text
-                            }
-                        )
-                    ));
-                    bad.push(format!(
-                        "({})",
-                        suspect(spec, &format!("__raw_{k}"), &value)
-                    ));
-                    stored_expr(spec.ty, &value)
-                }
-                None => format!("CAST(NULL AS {})", stored_type(spec.ty)),
-            };
-            match default_value(input.table.name, spec.name) {
-                Some(default) => {
-                    select.push(format!("coalesce({stored}, {default}) AS {}", spec.name))
-                }
-                None => select.push(format!("{stored} AS {}", spec.name)),
-            }
-        }
-        let bad = if bad.is_empty() {
-            "false".to_string()
-        } else {
-            bad.join(" OR ")
-        };
+        let (parse, select, bad) = typed_projection(input.table, &staged);
         let create = format!(
-            "CREATE TEMP TABLE {} AS SELECT {}, ({bad}) AS __bad FROM (SELECT {} FROM {reading})",
-            staged.typed,
-            select.join(", "),
-            parse.join(", ")
+            "CREATE TEMP TABLE {} AS SELECT {select}, ({bad}) AS __bad FROM (SELECT {parse} FROM {reading})",
+            staged.typed
         );
         if let Err(e) = self.conn().execute_batch(&create) {
             unreadable(findings, e);
@@ -1004,6 +962,41 @@ impl Store {
             }
         }
     }
+}
+
+/// The SQL that turns a file's rows into `typed_<n>`: an inner projection
+/// that parses each value once (`parse`), the stored columns with their
+/// defaults (`select`), and the suspect-row flag (`bad`).
+fn typed_projection(table: &TableSpec, staged: &Staged) -> (String, String, String) {
+    let mut parse = Vec::new();
+    let mut select = Vec::new();
+    let mut bad = Vec::new();
+    for (k, spec) in table.columns.iter().enumerate() {
+        let stored = match staged.columns.get(spec.name) {
+            Some(actual) => {
+                let source = Source {
+                    column: ident(actual),
+                    text: staged.text_columns.contains(spec.name),
+                };
+                let (raw, value) = (format!("__raw_{k}"), format!("__value_{k}"));
+                parse.push(format!("{} AS {raw}", source.column));
+                parse.push(format!("{} AS {value}", typed_expr(spec.ty, &source)));
+                bad.push(format!("({})", suspect(spec, &raw, &value)));
+                stored_expr(spec.ty, &value)
+            }
+            None => format!("CAST(NULL AS {})", stored_type(spec.ty)),
+        };
+        match default_value(table.name, spec.name) {
+            Some(default) => select.push(format!("coalesce({stored}, {default}) AS {}", spec.name)),
+            None => select.push(format!("{stored} AS {}", spec.name)),
+        }
+    }
+    let bad = if bad.is_empty() {
+        "false".to_string()
+    } else {
+        bad.join(" OR ")
+    };
+    (parse.join(", "), select.join(", "), bad)
 }
 
 /// A cheap condition, true for every value that [`value_checks`] might
