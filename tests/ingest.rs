@@ -559,3 +559,39 @@ fn blanks_around_ids_are_trimmed_and_blank_values_are_missing() {
         "{report}"
     );
 }
+
+#[test]
+fn an_unterminated_quote_is_named_and_does_not_change_how_good_lines_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = school_db(dir.path());
+    let file = write(
+        dir.path(),
+        "searches.csv",
+        "student_id,time,query\ns1,2026-02-03T08:00:00,\"fine, quoted\"\ns1,2026-02-03T09:00:00,\"unterminated\n",
+    );
+    let report = rejected(&db, &[file]);
+    assert_eq!(report.total, 1);
+    assert!(
+        text(&report).contains("searches.csv:3: query: badly quoted value"),
+        "{report}"
+    );
+}
+
+#[test]
+fn semicolon_exports_and_a_byte_order_mark_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = school_db(dir.path());
+    let file = write(
+        dir.path(),
+        "searches.csv",
+        "\u{feff}student_id;time;query\ns1;2026-02-03T08:00:00;fractions, with pizza\n",
+    );
+    ingest(&db, &[file]).unwrap();
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM searches WHERE query = 'fractions, with pizza'"
+        ),
+        1
+    );
+}

@@ -410,13 +410,40 @@ impl Store {
 
         let path = sql_string(&input.path.to_string_lossy());
         staged.reader = match input.format {
+            // The dialect is fixed (RFC 4180 quoting, the header's delimiter
+            // and names): DuckDB's sniffer, guessing from a malformed line, can
+            // pick a dialect that misreads every good line instead.
             Format::Csv { delimiter } => {
-                let delim = delimiter
-                    .map(|d| format!(", delim = {}", sql_string(&(d as char).to_string())));
-                format!(
-                    "read_csv({path}, header = true, all_varchar = true{})",
-                    delim.unwrap_or_default()
-                )
+                let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(&input.path));
+                let dialect = format!(
+                    "header = true, delim = {}, quote = '\"', escape = '\"'",
+                    sql_string(&(delimiter as char).to_string())
+                );
+                match csv_header(&input.path, delimiter) {
+                    Some(names) => {
+                        let mut seen = BTreeSet::new();
+                        if let Some(twice) =
+                            names.iter().find(|n| !seen.insert(n.to_ascii_lowercase()))
+                        {
+                            findings.file(
+                                index,
+                                None,
+                                format!("column '{twice}' appears twice in the header"),
+                            );
+                            return Ok(staged);
+                        }
+                        let columns: Vec<String> = names
+                            .iter()
+                            .map(|n| format!("{}: 'VARCHAR'", sql_string(n)))
+                            .collect();
+                        format!(
+                            "read_csv({path}, auto_detect = false, {dialect}, columns = {{{}}})",
+                            columns.join(", ")
+                        )
+                    }
+                    // Compressed or unreadable here: let DuckDB find the header.
+                    None => format!("read_csv({path}, all_varchar = true, {dialect})"),
+                }
             }
             Format::Parquet => format!("read_parquet({path})"),
             Format::Ndjson => {
@@ -1530,6 +1557,25 @@ fn csv_record_lines(
         }
     }
     lines
+}
+
+/// The header's column names, as text; None for compressed files.
+fn csv_header(path: &Path, delimiter: u8) -> Option<Vec<String>> {
+    if path.to_string_lossy().to_ascii_lowercase().ends_with(".gz") {
+        return None;
+    }
+    let file = std::fs::File::open(path).ok()?;
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(delimiter)
+        .from_reader(file);
+    let mut header = csv::ByteRecord::new();
+    csv.read_byte_record(&mut header).ok()?;
+    let names = header.iter().map(|n| {
+        let n = String::from_utf8_lossy(n);
+        n.trim_start_matches('\u{feff}').trim().to_string()
+    });
+    Some(names.collect())
 }
 
 fn sniff_delimiter(path: &Path) -> u8 {
