@@ -14,7 +14,13 @@ fn classlens(args: &[&str]) -> std::process::Output {
 fn no_data_tells_the_user_how_to_get_some() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("none.duckdb");
-    let out = classlens(&["--db", db.to_str().unwrap()]);
+    // A fresh user: no demo school in their data folder either.
+    let out = Command::new(bin())
+        .args(["--db", db.to_str().unwrap()])
+        .env("HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("classlens ingest"), "{stdout}");

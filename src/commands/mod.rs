@@ -74,7 +74,15 @@ fn overview(args: &DbArgs) -> Result<()> {
         println!("classlens has no data yet (looked for {}).", path.display());
         println!();
         println!("  Load your school's exports:   classlens ingest FOLDER_OR_FILES");
-        println!("  Or explore a demo school:     classlens demo");
+        let demo = config::default_demo_db_path();
+        if demo.exists() {
+            println!(
+                "  Or open the demo school:      classlens --db {}",
+                demo.display()
+            );
+        } else {
+            println!("  Or explore a demo school:     classlens demo");
+        }
         println!();
         println!("Use --db PATH (or CLASSLENS_DB) to open a database elsewhere.");
         return Ok(());
