@@ -103,6 +103,21 @@ fn rejected_ingest_exits_65_and_lists_rows_on_stderr() {
         stderr.contains("responses.csv:2: correct: '5' must be 0 or 1"),
         "{stderr}"
     );
+
+    let out = classlens(&[
+        "--db",
+        db.to_str().unwrap(),
+        "ingest",
+        "--json",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(65));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problem = &json["rejected"]["problems"][0];
+    assert_eq!(json["rejected"]["total"], 1);
+    assert_eq!(problem["location"]["Line"], 2);
+    assert_eq!(problem["column"], "correct");
+    assert_eq!(problem["reason"], "'5' must be 0 or 1");
 }
 
 #[test]

@@ -63,6 +63,7 @@ fn the_default_school_has_the_sizes_asked_for_and_its_truth_shows_in_the_events(
     assert_eq!(count(&db, "resources"), 300);
     assert!(count(&db, "skill_prereqs") >= 20);
     assert_eq!(count(&db, "truth_abilities"), 600 * 30);
+    assert_eq!(count(&db, "truth_abilities_weekly"), 600 * 30 * 18);
     assert_eq!(count(&db, "truth_items"), 390);
     assert_eq!(count(&db, "truth_comments"), count(&db, "comments"));
     assert_eq!(count(&db, "truth_searches"), count(&db, "searches"));

@@ -2,7 +2,7 @@ use anyhow::Result;
 
 use super::progress::{Progress, thousands};
 use crate::cli::{DbArgs, IngestArgs};
-use crate::store::ingest::IngestOptions;
+use crate::store::ingest::{IngestError, IngestOptions};
 
 pub fn run(db: &DbArgs, args: IngestArgs) -> Result<()> {
     let mut store = super::open_for_writing(db)?;
@@ -14,6 +14,14 @@ pub fn run(db: &DbArgs, args: IngestArgs) -> Result<()> {
     let progress = Progress::new();
     let result = store.ingest(&args.paths, &options, &mut |e| progress.ingest_event(e));
     progress.finish();
+    // Scripts asking for JSON get the rejection as JSON too, on stdout, with
+    // the same exit status.
+    if let (true, Err(IngestError::Rejected(rejection))) = (args.json, &result) {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "rejected": rejection }))?
+        );
+    }
     let report = result?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
