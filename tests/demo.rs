@@ -21,11 +21,7 @@ fn build_demo(db: &Path, students: u32, seed: u64) {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(out);
 }
 
 #[test]
@@ -187,11 +183,7 @@ fn the_exported_demo_ingests_like_a_real_school() {
         .arg(&export)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(out);
     assert!(export.join("truth/truth_items.csv").exists());
 
     let school = dir.path().join("school.duckdb");
@@ -202,11 +194,7 @@ fn the_exported_demo_ingests_like_a_real_school() {
         .arg(&export)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(out);
     for table in [
         "classes",
         "students",

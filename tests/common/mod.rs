@@ -114,6 +114,16 @@ pub fn text(report: &RejectReport) -> String {
     report.to_string()
 }
 
+/// The output of a command that must have succeeded; its stderr otherwise.
+pub fn succeeded(out: std::process::Output) -> std::process::Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_classlens")
 }
