@@ -33,6 +33,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Count the rows of every table
     Stats(StatsArgs),
+    /// Run a saved teacher report (list them without a name) or one SELECT, read-only
+    Query(QueryArgs),
 }
 
 #[derive(Debug, Args)]
@@ -87,4 +89,27 @@ pub struct StatsArgs {
     /// Print as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The report to run (see the list without a name)
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Run this one SELECT instead of a saved report
+    #[arg(long, value_name = "SQL", conflicts_with = "name")]
+    pub sql: Option<String>,
+
+    /// Write the result to this CSV file
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+
+    /// Print rows as JSON objects
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+
+    /// At most this many rows
+    #[arg(long, default_value_t = 1000)]
+    pub limit: usize,
 }

@@ -3,6 +3,7 @@
 mod demo;
 mod ingest;
 mod progress;
+mod query;
 mod stats;
 
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Ingest(args)) => ingest::run(&cli.db, args),
         Some(Command::Demo(args)) => demo::run(&cli.db, args),
         Some(Command::Stats(args)) => stats::run(&cli.db, &args),
+        Some(Command::Query(args)) => query::run(&cli.db, &args),
         None => overview(&cli.db),
     }
 }

@@ -39,6 +39,12 @@ pub enum StoreError {
     #[error("the database is open read-only; {action} needs write access (drop --read-only)")]
     ReadOnly { action: &'static str },
 
+    #[error("queries run only on a read-only connection")]
+    NotReadOnly,
+
+    #[error("{0}")]
+    BadQuery(String),
+
     #[error("DuckDB failed while {context}: {source}")]
     Db {
         context: String,

@@ -2,6 +2,7 @@
 
 mod error;
 pub mod ingest;
+pub mod reports;
 pub mod tables;
 
 use std::path::{Path, PathBuf};
