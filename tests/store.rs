@@ -1,0 +1,95 @@
+//! Opening the database: migrations, versions and locks.
+
+mod common;
+
+use std::process::Command;
+
+use classlens::store::{Access, SCHEMA_VERSION, Store, StoreError};
+use common::*;
+
+#[test]
+fn an_older_database_is_migrated_on_write_and_refused_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old.duckdb");
+    {
+        // What the first release of classlens would have left behind.
+        let conn = duckdb::Connection::open(&db).unwrap();
+        let core = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/queries/schema/001_core.sql"
+        ))
+        .unwrap();
+        conn.execute_batch(&core).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL);
+             INSERT INTO schema_version VALUES (1, 'core', TIMESTAMP '2026-01-01 00:00:00');
+             INSERT INTO classes VALUES ('c1', '7A', NULL, NULL);",
+        )
+        .unwrap();
+    }
+    match Store::open(&db, Access::ReadOnly) {
+        Err(e @ StoreError::SchemaOutdated { found: 1, .. }) => {
+            assert!(
+                e.to_string()
+                    .contains("open it once without --read-only to upgrade it"),
+                "{e}"
+            )
+        }
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("an outdated database opened read-only"),
+    }
+    let store = Store::open(&db, Access::ReadWrite).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    drop(store);
+    assert_eq!(count(&db, "classes"), 1, "migrating kept the data");
+    assert_eq!(count(&db, "ingest_log"), 0);
+    assert!(Store::open(&db, Access::ReadOnly).is_ok());
+}
+
+#[test]
+fn a_database_from_a_newer_classlens_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = school_db(dir.path());
+    {
+        let conn = duckdb::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "INSERT INTO schema_version VALUES (99, 'future', TIMESTAMP '2030-01-01 00:00:00')",
+        )
+        .unwrap();
+    }
+    for access in [Access::ReadOnly, Access::ReadWrite] {
+        match Store::open(&db, access) {
+            Err(e @ StoreError::SchemaTooNew { found: 99, .. }) => {
+                assert!(
+                    e.to_string().contains("written by a newer classlens"),
+                    "{e}"
+                )
+            }
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("a newer schema opened"),
+        }
+    }
+}
+
+#[test]
+fn a_reader_waits_for_a_writer_and_is_told_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = school_db(dir.path());
+    let writer = Store::open(&db, Access::ReadWrite).unwrap();
+    let out = Command::new(bin())
+        .arg("--db")
+        .arg(&db)
+        .arg("stats")
+        .output()
+        .unwrap();
+    drop(writer);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(75), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "school.duckdb is open for writing by another process (pid {}); wait for it to finish, then try again",
+            std::process::id()
+        )),
+        "{stderr}"
+    );
+}
