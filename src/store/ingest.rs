@@ -149,7 +149,10 @@ pub enum IngestError {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
-    Csv { delimiter: Option<u8> },
+    /// The delimiter is `\t` for `.tsv`, else the one the header line uses most.
+    Csv {
+        delimiter: u8,
+    },
     Parquet,
     Ndjson,
 }
@@ -414,7 +417,6 @@ impl Store {
             // and names): DuckDB's sniffer, guessing from a malformed line, can
             // pick a dialect that misreads every good line instead.
             Format::Csv { delimiter } => {
-                let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(&input.path));
                 let dialect = format!(
                     "header = true, delim = {}, quote = '\"', escape = '\"'",
                     sql_string(&(delimiter as char).to_string())
@@ -1277,26 +1279,31 @@ fn resolve_inputs(
             reason: format!("cannot read: {e}"),
         })?;
         if meta.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            let mut entries: Vec<(PathBuf, Format)> = std::fs::read_dir(path)
                 .map_err(|e| IngestError::Input {
                     path: path.clone(),
                     reason: format!("cannot list: {e}"),
                 })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && format_of(p).is_some() && !is_hidden(p))
+                .filter(|p| p.is_file() && !is_hidden(p))
+                .filter_map(|p| format_of(&p).map(|format| (p, format)))
                 .collect();
-            entries.sort();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
             if entries.is_empty() {
                 return Err(IngestError::Input {
                     path: path.clone(),
                     reason: format!("the folder holds no {FORMATS} files"),
                 });
             }
-            for entry in entries {
-                files.push(input_file(entry, forced, options)?);
+            for (entry, format) in entries {
+                files.push(input_file(entry, format, forced, options)?);
             }
         } else {
-            files.push(input_file(path.clone(), forced, options)?);
+            let format = format_of(path).ok_or_else(|| IngestError::Input {
+                path: path.clone(),
+                reason: format!("cannot tell the format from the name: use {FORMATS}"),
+            })?;
+            files.push(input_file(path.clone(), format, forced, options)?);
         }
     }
     let mut seen = BTreeSet::new();
@@ -1306,13 +1313,10 @@ fn resolve_inputs(
 
 fn input_file(
     path: PathBuf,
+    format: Format,
     forced: Option<&'static TableSpec>,
     options: &IngestOptions,
 ) -> Result<InputFile, IngestError> {
-    let format = format_of(&path).ok_or_else(|| IngestError::Input {
-        path: path.clone(),
-        reason: format!("cannot tell the format from the name: use {FORMATS}"),
-    })?;
     let table = match forced {
         Some(t) => t,
         None => {
@@ -1364,15 +1368,16 @@ fn data_stem(path: &Path) -> String {
     lower.to_string()
 }
 
+/// The format a file's name announces.
 fn format_of(path: &Path) -> Option<Format> {
     let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
     let name = name.strip_suffix(".gz").unwrap_or(&name);
     if name.ends_with(".csv") {
-        Some(Format::Csv { delimiter: None })
-    } else if name.ends_with(".tsv") {
         Some(Format::Csv {
-            delimiter: Some(b'\t'),
+            delimiter: sniff_delimiter(path),
         })
+    } else if name.ends_with(".tsv") {
+        Some(Format::Csv { delimiter: b'\t' })
     } else if name.ends_with(".parquet") && !path.to_string_lossy().ends_with(".gz") {
         Some(Format::Parquet)
     } else if name.ends_with(".ndjson") || name.ends_with(".jsonl") {
@@ -1514,31 +1519,23 @@ fn locate(found: Vec<Found>, staged: &[Staged], cap: usize) -> Vec<Problem> {
 }
 
 /// Physical line of each wanted record (1 = header), honouring quoted newlines.
-fn csv_record_lines(
-    path: &Path,
-    delimiter: Option<u8>,
-    wanted: &BTreeSet<u64>,
-) -> HashMap<u64, u64> {
+fn csv_record_lines(path: &Path, delimiter: u8, wanted: &BTreeSet<u64>) -> HashMap<u64, u64> {
     let mut lines = HashMap::new();
     let Some(&last) = wanted.iter().next_back() else {
         return lines;
     };
+    if path.to_string_lossy().to_ascii_lowercase().ends_with(".gz") {
+        // Compressed files: fall back to record numbers.
+        return wanted.iter().map(|&r| (r, r)).collect();
+    }
     let Ok(file) = std::fs::File::open(path) else {
         return lines;
     };
-    let reader: Box<dyn std::io::Read> =
-        if path.to_string_lossy().to_ascii_lowercase().ends_with(".gz") {
-            // Compressed files: fall back to record numbers.
-            return wanted.iter().map(|&r| (r, r)).collect();
-        } else {
-            Box::new(std::io::BufReader::new(file))
-        };
-    let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(path));
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(reader);
+        .from_reader(std::io::BufReader::new(file));
     let mut record = csv::ByteRecord::new();
     let mut ordinal = 0u64;
     loop {
@@ -1649,9 +1646,7 @@ mod tests {
         assert!(format_of(Path::new("notes.txt")).is_none());
         assert_eq!(
             format_of(Path::new("a.tsv")),
-            Some(Format::Csv {
-                delimiter: Some(b'\t')
-            })
+            Some(Format::Csv { delimiter: b'\t' })
         );
     }
 }
