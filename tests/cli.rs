@@ -6,10 +6,6 @@ use std::process::Command;
 
 use common::*;
 
-fn classlens(args: &[&str]) -> std::process::Output {
-    Command::new(bin()).args(args).output().unwrap()
-}
-
 #[test]
 fn no_data_tells_the_user_how_to_get_some() {
     let dir = tempfile::tempdir().unwrap();
@@ -27,7 +23,7 @@ fn no_data_tells_the_user_how_to_get_some() {
     assert!(stdout.contains("classlens demo"), "{stdout}");
     assert!(!db.exists(), "looking must not create a database");
 
-    let out = classlens(&["--db", db.to_str().unwrap(), "stats"]);
+    let out = classlens_at(&db, &["stats"]);
     assert_eq!(out.status.code(), Some(66));
     assert!(String::from_utf8_lossy(&out.stderr).contains("there is no classlens database at"));
 }
@@ -36,7 +32,7 @@ fn no_data_tells_the_user_how_to_get_some() {
 fn stats_counts_every_table_as_text_and_json() {
     let dir = tempfile::tempdir().unwrap();
     let db = school_db(dir.path());
-    let out = classlens(&["--db", db.to_str().unwrap(), "stats", "--json"]);
+    let out = classlens_at(&db, &["stats", "--json"]);
     let out = succeeded(out);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let tables = json["tables"].as_array().unwrap();
@@ -50,7 +46,7 @@ fn stats_counts_every_table_as_text_and_json() {
     assert_eq!(rows("responses"), Some(0));
     assert_eq!(rows("truth_items"), Some(0));
 
-    let out = classlens(&["--db", db.to_str().unwrap(), "stats"]);
+    let out = classlens_at(&db, &["stats"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout
@@ -65,7 +61,7 @@ fn two_readers_share_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let db = school_db(dir.path());
     let reader = classlens::store::Store::open(&db, classlens::store::Access::ReadOnly).unwrap();
-    let out = classlens(&["--db", db.to_str().unwrap(), "stats"]);
+    let out = classlens_at(&db, &["stats"]);
     drop(reader);
     let out = succeeded(out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("students"));
@@ -80,12 +76,7 @@ fn rejected_ingest_exits_65_and_lists_rows_on_stderr() {
         "responses.csv",
         "student_id,item_id,time,correct\ns1,i1,2026-02-02T08:00:00,5\n",
     );
-    let out = classlens(&[
-        "--db",
-        db.to_str().unwrap(),
-        "ingest",
-        file.to_str().unwrap(),
-    ]);
+    let out = classlens_at(&db, &["ingest", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(65));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -97,13 +88,7 @@ fn rejected_ingest_exits_65_and_lists_rows_on_stderr() {
         "{stderr}"
     );
 
-    let out = classlens(&[
-        "--db",
-        db.to_str().unwrap(),
-        "ingest",
-        "--json",
-        file.to_str().unwrap(),
-    ]);
+    let out = classlens_at(&db, &["ingest", "--json", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(65));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let problem = &json["rejected"]["problems"][0];
@@ -120,13 +105,7 @@ fn ingest_reports_what_it_added_as_json() {
     let data = dir.path().join("export");
     std::fs::create_dir(&data).unwrap();
     school_files(&data);
-    let out = classlens(&[
-        "--db",
-        db.to_str().unwrap(),
-        "ingest",
-        "--json",
-        data.to_str().unwrap(),
-    ]);
+    let out = classlens_at(&db, &["ingest", "--json", data.to_str().unwrap()]);
     let out = succeeded(out);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let added: u64 = json["files"]
@@ -147,13 +126,7 @@ fn writing_commands_refuse_a_read_only_database() {
         "responses.csv",
         "student_id,item_id,time,correct\ns1,i1,2026-02-02T08:00:00,1\n",
     );
-    let out = classlens(&[
-        "--db",
-        db.to_str().unwrap(),
-        "--read-only",
-        "ingest",
-        file.to_str().unwrap(),
-    ]);
+    let out = classlens_at(&db, &["--read-only", "ingest", file.to_str().unwrap()]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -202,13 +175,7 @@ fn check_only_validates_and_writes_nothing() {
         "responses.csv",
         "student_id,item_id,time,correct\ns1,i1,2026-02-02T08:00:00,1\n",
     );
-    let out = classlens(&[
-        "--db",
-        db.to_str().unwrap(),
-        "ingest",
-        "--check",
-        file.to_str().unwrap(),
-    ]);
+    let out = classlens_at(&db, &["ingest", "--check", file.to_str().unwrap()]);
     let out = succeeded(out);
     assert!(
         String::from_utf8_lossy(&out.stdout)

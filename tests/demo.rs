@@ -2,26 +2,15 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
 use common::*;
+use std::path::Path;
 
 fn build_demo(db: &Path, students: u32, seed: u64) {
-    let out = Command::new(bin())
-        .arg("--db")
-        .arg(db)
-        .args([
-            "demo",
-            "--no-tui",
-            "--students",
-            &students.to_string(),
-            "--seed",
-            &seed.to_string(),
-        ])
-        .output()
-        .unwrap();
-    succeeded(out);
+    let (students, seed) = (students.to_string(), seed.to_string());
+    succeeded(classlens_at(
+        db,
+        &["demo", "--no-tui", "--students", &students, "--seed", &seed],
+    ));
 }
 
 #[test]
@@ -176,25 +165,22 @@ fn the_exported_demo_ingests_like_a_real_school() {
     let dir = tempfile::tempdir().unwrap();
     let demo = dir.path().join("demo.duckdb");
     let export = dir.path().join("export");
-    let out = Command::new(bin())
-        .arg("--db")
-        .arg(&demo)
-        .args(["demo", "--no-tui", "--students", "40", "--export"])
-        .arg(&export)
-        .output()
-        .unwrap();
-    succeeded(out);
+    let export_arg = export.to_str().unwrap();
+    succeeded(classlens_at(
+        &demo,
+        &[
+            "demo",
+            "--no-tui",
+            "--students",
+            "40",
+            "--export",
+            export_arg,
+        ],
+    ));
     assert!(export.join("truth/truth_items.csv").exists());
 
     let school = dir.path().join("school.duckdb");
-    let out = Command::new(bin())
-        .arg("--db")
-        .arg(&school)
-        .arg("ingest")
-        .arg(&export)
-        .output()
-        .unwrap();
-    succeeded(out);
+    succeeded(classlens_at(&school, &["ingest", export_arg]));
     for table in [
         "classes",
         "students",

@@ -461,13 +461,7 @@ fn a_second_writer_is_told_who_holds_the_file() {
     let db = school_db(dir.path());
     let holder = Store::open(&db, Access::ReadWrite).unwrap();
     let file = responses(dir.path(), "s1,i1,2026-02-02T08:00:00,1,3,1\n");
-    let out = Command::new(bin())
-        .arg("--db")
-        .arg(&db)
-        .arg("ingest")
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = classlens_at(&db, &["ingest", file.to_str().unwrap()]);
     drop(holder);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(75), "{stderr}");

@@ -3,22 +3,16 @@
 
 mod common;
 
-use std::process::Command;
-
 use classlens::store::reports;
 use classlens::store::{Access, Store, StoreError};
 use common::*;
 
 fn demo(dir: &std::path::Path) -> std::path::PathBuf {
     let db = dir.join("demo.duckdb");
-    succeeded(
-        Command::new(bin())
-            .arg("--db")
-            .arg(&db)
-            .args(["demo", "--no-tui", "--students", "120"])
-            .output()
-            .unwrap(),
-    );
+    succeeded(classlens_at(
+        &db,
+        &["demo", "--no-tui", "--students", "120"],
+    ));
     db
 }
 
@@ -81,20 +75,16 @@ fn csv_export_round_trips_and_defuses_formulas() {
     );
     ingest(&db, &[comments]).unwrap();
     let out_file = dir.path().join("out.csv");
-    let out = succeeded(
-        Command::new(bin())
-            .arg("--db")
-            .arg(&db)
-            .args([
-                "query",
-                "--sql",
-                "SELECT comment_id, text, -0.5 AS delta FROM comments ORDER BY comment_id",
-                "--csv",
-            ])
-            .arg(&out_file)
-            .output()
-            .unwrap(),
-    );
+    let out = succeeded(classlens_at(
+        &db,
+        &[
+            "query",
+            "--sql",
+            "SELECT comment_id, text, -0.5 AS delta FROM comments ORDER BY comment_id",
+            "--csv",
+            out_file.to_str().unwrap(),
+        ],
+    ));
     assert!(String::from_utf8_lossy(&out.stdout).contains("wrote 2 rows"));
     let mut reader = csv::Reader::from_path(&out_file).unwrap();
     assert_eq!(
@@ -118,25 +108,21 @@ fn csv_export_round_trips_and_defuses_formulas() {
 fn the_query_command_lists_reports_and_prints_a_table() {
     let dir = tempfile::tempdir().unwrap();
     let db = school_db(dir.path());
-    let list = succeeded(Command::new(bin()).args(["query"]).output().unwrap());
+    let list = succeeded(classlens(&["query"]));
     let listed = String::from_utf8_lossy(&list.stdout);
     assert_eq!(listed.lines().count(), reports::reports().len());
     assert!(listed.contains("inactive_students"));
 
-    let out = succeeded(
-        Command::new(bin())
-            .arg("--db")
-            .arg(&db)
-            .args([
-                "query",
-                "--sql",
-                "SELECT student_id, display_name FROM students ORDER BY 1",
-                "--limit",
-                "2",
-            ])
-            .output()
-            .unwrap(),
-    );
+    let out = succeeded(classlens_at(
+        &db,
+        &[
+            "query",
+            "--sql",
+            "SELECT student_id, display_name FROM students ORDER BY 1",
+            "--limit",
+            "2",
+        ],
+    ));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
@@ -150,12 +136,7 @@ fn the_query_command_lists_reports_and_prints_a_table() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("showing the first 2 rows"));
 
-    let unknown = Command::new(bin())
-        .arg("--db")
-        .arg(&db)
-        .args(["query", "nope"])
-        .output()
-        .unwrap();
+    let unknown = classlens_at(&db, &["query", "nope"]);
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no report named nope"));
 }

@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use classlens::store::{Access, SCHEMA_VERSION, Store, StoreError};
 use common::*;
 
@@ -76,12 +74,7 @@ fn a_reader_waits_for_a_writer_and_is_told_so() {
     let dir = tempfile::tempdir().unwrap();
     let db = school_db(dir.path());
     let writer = Store::open(&db, Access::ReadWrite).unwrap();
-    let out = Command::new(bin())
-        .arg("--db")
-        .arg(&db)
-        .arg("stats")
-        .output()
-        .unwrap();
+    let out = classlens_at(&db, &["stats"]);
     drop(writer);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(75), "{stderr}");

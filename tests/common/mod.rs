@@ -124,6 +124,24 @@ pub fn succeeded(out: std::process::Output) -> std::process::Output {
     out
 }
 
+/// Runs classlens with `args`.
+pub fn classlens(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(bin())
+        .args(args)
+        .output()
+        .expect("run classlens")
+}
+
+/// Runs classlens on the database `db` with `args`.
+pub fn classlens_at(db: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(bin())
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("run classlens")
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_classlens")
 }
