@@ -10,6 +10,9 @@ pub struct Cli {
     #[command(flatten)]
     pub db: DbArgs,
 
+    #[command(flatten)]
+    pub ui: UiArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -25,11 +28,19 @@ pub struct DbArgs {
     pub read_only: bool,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct UiArgs {
+    /// Draw the dashboard with plain ASCII, for terminals without box-drawing characters
+    /// (NO_COLOR=1 turns colour off)
+    #[arg(long, global = true)]
+    pub ascii: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Load CSV, Parquet or NDJSON exports (files or folders); each file feeds the table it is named after
     Ingest(IngestArgs),
-    /// Build the demo school (if it is not there yet) and show what is in it
+    /// Build the demo school (if it is not there yet) and open the dashboard on it
     Demo(DemoArgs),
     /// Count the rows of every table
     Stats(StatsArgs),

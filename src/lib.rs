@@ -5,5 +5,6 @@ mod commands;
 pub mod config;
 pub mod store;
 pub mod synth;
+pub mod tui;
 
 pub use commands::{exit_code, run};

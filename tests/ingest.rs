@@ -589,3 +589,50 @@ fn semicolon_exports_and_a_byte_order_mark_are_read() {
         1
     );
 }
+
+#[test]
+fn the_weekly_summary_follows_every_ingest() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = school_db(dir.path());
+    let first = responses(
+        dir.path(),
+        "s1,i1,2026-03-02T09:00:00,1,30,1\n\
+         s1,i2,2026-03-04T09:00:00,0,,1\n\
+         s2,i1,2026-03-09T10:00:00,1,12,1\n",
+    );
+    ingest(&db, std::slice::from_ref(&first)).expect("answers ingest");
+    assert_eq!(weekly_stored(&db), weekly_from_scratch(&db));
+    assert_eq!(weekly_stored(&db).lines().count(), 2);
+
+    // More answers in a week already summarised, a new week, and views.
+    std::fs::create_dir(dir.path().join("more")).unwrap();
+    let more = write(
+        dir.path(),
+        "more/responses.csv",
+        format!(
+            "{RESPONSES_HEADER}s1,i3,2026-03-05T11:00:00,1,40,1\ns3,i3,2026-03-16T08:00:00,0,5,2\n"
+        ),
+    );
+    let views = write(
+        dir.path(),
+        "more/views.csv",
+        "student_id,resource_id,time,watched_seconds,completed\n\
+         s1,r1,2026-03-06T18:00:00,300,true\n\
+         s2,r2,2026-03-23T18:00:00,120,false\n",
+    );
+    ingest(&db, &[more, views]).expect("more ingest");
+    let stored = weekly_stored(&db);
+    assert_eq!(stored, weekly_from_scratch(&db));
+    assert_eq!(stored.lines().count(), 4, "{stored}");
+    assert!(
+        stored.contains("s1 2026-03-02 00:00:00 3 2 70.0 300.0 2026-03-06 18:00:00"),
+        "{stored}"
+    );
+
+    // The same file again changes nothing; a refused file changes nothing.
+    ingest(&db, &[first]).expect("the same file again");
+    assert_eq!(weekly_stored(&db), stored);
+    let bad = responses(dir.path(), "s1,i1,2026-03-30T09:00:00,7,1,1\n");
+    assert!(ingest(&db, &[bad]).is_err());
+    assert_eq!(weekly_stored(&db), stored);
+}

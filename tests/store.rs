@@ -86,3 +86,36 @@ fn a_reader_waits_for_a_writer_and_is_told_so() {
         "{stderr}"
     );
 }
+
+#[test]
+fn upgrading_to_the_weekly_summary_fills_it_from_the_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = school_db(dir.path());
+    let answers = write(
+        dir.path(),
+        "responses.csv",
+        "student_id,item_id,time,correct,seconds,attempt\n\
+         s1,i1,2026-03-02T09:00:00,1,30,1\n\
+         s2,i3,2026-03-10T09:00:00,0,,1\n",
+    );
+    ingest(&db, &[answers]).unwrap();
+    let expected = weekly_from_scratch(&db);
+    assert_eq!(expected.lines().count(), 2);
+    {
+        // Back to how classlens before the summary left a database.
+        let conn = duckdb::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "DROP TABLE activity_weekly; DELETE FROM schema_version WHERE version >= 4;",
+        )
+        .unwrap();
+    }
+    assert!(matches!(
+        Store::open_read_only(&db, false),
+        Err(StoreError::SchemaOutdated { found: 3, .. })
+    ));
+    let store = Store::open_read_only(&db, true).unwrap();
+    assert_eq!(store.access(), Access::ReadOnly);
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    drop(store);
+    assert_eq!(weekly_stored(&db), expected);
+}

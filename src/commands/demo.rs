@@ -3,15 +3,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::progress::{Progress, thousands};
-use crate::cli::{DbArgs, DemoArgs};
+use crate::cli::{DbArgs, DemoArgs, UiArgs};
 use crate::config;
 use crate::store::ingest::IngestOptions;
 use crate::store::{Access, Store};
 use crate::synth::{self, DemoSpec};
 
-pub fn run(db: &DbArgs, args: DemoArgs) -> Result<()> {
+pub fn run(db: &DbArgs, ui: &UiArgs, args: DemoArgs) -> Result<()> {
     let path = db.db.clone().unwrap_or_else(config::default_demo_db_path);
-    let built = !has_students(&path)? || args.rebuild;
+    let built = !has_students(&path, !db.read_only)? || args.rebuild;
     if built {
         if db.read_only {
             anyhow::bail!(
@@ -20,6 +20,9 @@ pub fn run(db: &DbArgs, args: DemoArgs) -> Result<()> {
             );
         }
         build(&path, &args)?;
+    }
+    if !args.no_tui && !args.json && super::interactive() {
+        return super::dashboard(&path, db, ui);
     }
     let store = Store::open(&path, Access::ReadOnly)?;
     if args.json {
@@ -40,16 +43,17 @@ pub fn run(db: &DbArgs, args: DemoArgs) -> Result<()> {
     }
     super::stats::print_summary(&store)?;
     println!();
-    println!("Explore it:   classlens --db {} stats", path.display());
+    println!("Explore it:   classlens demo   (opens the dashboard in a terminal)");
+    println!("              classlens --db {} stats", path.display());
     println!("Your school:  classlens ingest FOLDER   (CSV, Parquet or NDJSON exports)");
     Ok(())
 }
 
-fn has_students(path: &Path) -> Result<bool> {
+fn has_students(path: &Path, upgrade: bool) -> Result<bool> {
     if !path.exists() {
         return Ok(false);
     }
-    let store = Store::open(path, Access::ReadOnly)?;
+    let store = Store::open_read_only(path, upgrade)?;
     let counts = store.table_counts()?;
     Ok(counts.iter().any(|c| c.table == "students" && c.rows > 0))
 }

@@ -10,19 +10,31 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, DbArgs};
+use crate::cli::{Cli, Command, DbArgs, UiArgs};
 use crate::config;
 use crate::store::ingest::IngestError;
 use crate::store::{Access, Store, StoreError};
+use crate::tui;
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Ingest(args)) => ingest::run(&cli.db, args),
-        Some(Command::Demo(args)) => demo::run(&cli.db, args),
+        Some(Command::Demo(args)) => demo::run(&cli.db, &cli.ui, args),
         Some(Command::Stats(args)) => stats::run(&cli.db, &args),
         Some(Command::Query(args)) => query::run(&cli.db, &args),
-        None => overview(&cli.db),
+        None => overview(&cli.db, &cli.ui),
     }
+}
+
+/// The dashboard needs a terminal at both ends; piped or scripted, commands
+/// print their summary instead.
+fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
+fn dashboard(path: &std::path::Path, db: &DbArgs, ui: &UiArgs) -> Result<()> {
+    tui::run(path, tui::Theme::from_env(ui.ascii), !db.read_only)
 }
 
 /// Exit status by kind of failure, so scripts can tell bad input from a busy file.
@@ -57,7 +69,7 @@ fn db_path(args: &DbArgs) -> PathBuf {
 /// Commands that only look open read-only, so several teachers can look at
 /// one file at once.
 fn open_for_reading(args: &DbArgs) -> Result<Store> {
-    Ok(Store::open(&db_path(args), Access::ReadOnly)?)
+    Ok(Store::open_read_only(&db_path(args), !args.read_only)?)
 }
 
 fn open_for_writing(args: &DbArgs) -> Result<Store> {
@@ -69,8 +81,9 @@ fn open_for_writing(args: &DbArgs) -> Result<Store> {
     Ok(Store::open(&db_path(args), access)?)
 }
 
-/// `classlens` alone: what is in the database, or how to get data into one.
-fn overview(args: &DbArgs) -> Result<()> {
+/// `classlens` alone: the dashboard in a terminal; otherwise what is in the
+/// database, or how to get data into one.
+fn overview(args: &DbArgs, ui: &UiArgs) -> Result<()> {
     let path = db_path(args);
     if !path.exists() {
         println!("classlens has no data yet (looked for {}).", path.display());
@@ -89,7 +102,12 @@ fn overview(args: &DbArgs) -> Result<()> {
         println!("Use --db PATH (or CLASSLENS_DB) to open a database elsewhere.");
         return Ok(());
     }
+    if interactive() {
+        return dashboard(&path, args, ui);
+    }
     let store = open_for_reading(args)?;
     stats::print_summary(&store)?;
+    println!();
+    println!("Run classlens in a terminal to open the dashboard.");
     Ok(())
 }

@@ -960,6 +960,27 @@ impl Store {
             };
             tx.execute_batch(&sql).context(format!("writing {t}"))?;
         }
+        let activity: Vec<String> = planned
+            .iter()
+            .filter(|t| ACTIVITY_TABLES.contains(&t.name))
+            .map(|t| {
+                format!(
+                    "SELECT DISTINCT student_id, date_trunc('week', time) AS week FROM typed_{}",
+                    t.name
+                )
+            })
+            .collect();
+        if !activity.is_empty() {
+            tx.execute_batch(&format!(
+                "CREATE OR REPLACE TEMP TABLE touched_weeks AS {};
+                 {}
+                 {}",
+                activity.join(" UNION "),
+                include_str!("../../queries/derived/activity_weekly_clear.sql"),
+                include_str!("../../queries/derived/activity_weekly_fill.sql"),
+            ))
+            .context("summarising the new activity by week")?;
+        }
         for o in outcomes {
             tx.execute(
                 "INSERT INTO ingest_log VALUES (current_timestamp::TIMESTAMP, ?, ?, ?, ?, ?)",
@@ -996,6 +1017,9 @@ impl Store {
 /// The SQL that turns a file's rows into `typed_<n>`: an inner projection
 /// that parses each value once (`parse`), the stored columns with their
 /// defaults (`select`), and the suspect-row flag (`bad`).
+/// The event tables that `activity_weekly` summarises.
+const ACTIVITY_TABLES: [&str; 2] = ["responses", "views"];
+
 fn typed_projection(table: &TableSpec, staged: &Staged) -> (String, String, String) {
     let mut parse = Vec::new();
     let mut select = Vec::new();

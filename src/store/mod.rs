@@ -1,5 +1,6 @@
 //! The one owner of the DuckDB file: opening it, its schema, typed queries and ingest.
 
+pub mod dashboard;
 mod error;
 pub mod ingest;
 pub mod reports;
@@ -25,6 +26,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         3,
         "ingest_log",
         include_str!("../../queries/schema/003_ingest_log.sql"),
+    ),
+    (
+        4,
+        "activity_weekly",
+        include_str!("../../queries/schema/004_activity_weekly.sql"),
     ),
 ];
 
@@ -97,6 +103,18 @@ impl Store {
         };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Read-only, so that several readers can share the file; a file from an
+    /// older classlens is upgraded first when `upgrade` allows writing.
+    pub fn open_read_only(path: &Path, upgrade: bool) -> Result<Store, StoreError> {
+        match Store::open(path, Access::ReadOnly) {
+            Err(StoreError::SchemaOutdated { .. }) if upgrade => {
+                drop(Store::open(path, Access::ReadWrite)?);
+                Store::open(path, Access::ReadOnly)
+            }
+            other => other,
+        }
     }
 
     pub fn path(&self) -> &Path {

@@ -85,6 +85,12 @@ pub fn count(db: &Path, table: &str) -> i64 {
     query_i64(db, &format!("SELECT count(*) FROM {table}"))
 }
 
+pub fn query_string(db: &Path, sql: &str) -> String {
+    let store = Store::open(db, Access::ReadOnly).expect("open store");
+    let result = store.query_text(sql, 1).expect("query");
+    result.rows[0][0].clone().unwrap_or_default()
+}
+
 pub fn query_i64(db: &Path, sql: &str) -> i64 {
     let config = duckdb::Config::default()
         .access_mode(duckdb::AccessMode::ReadOnly)
@@ -144,4 +150,29 @@ pub fn classlens_at(db: &Path, args: &[&str]) -> std::process::Output {
 
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_classlens")
+}
+
+/// activity_weekly computed from scratch, independently of the SQL that keeps it.
+pub fn weekly_from_scratch(db: &Path) -> String {
+    query_string(
+        db,
+        "SELECT coalesce(string_agg(line, '\n' ORDER BY line), '') FROM (
+            SELECT concat_ws(' ', student_id, week, sum(n), sum(c), sum(s), sum(w), max(t)) AS line
+            FROM (
+                SELECT student_id, date_trunc('week', time) AS week, 1 AS n, correct AS c,
+                       coalesce(seconds, 0) AS s, 0 AS w, time AS t FROM responses
+                UNION ALL
+                SELECT student_id, date_trunc('week', time), 0, 0, 0, watched_seconds, time FROM views
+            ) GROUP BY student_id, week)",
+    )
+}
+
+pub fn weekly_stored(db: &Path) -> String {
+    query_string(
+        db,
+        "SELECT coalesce(string_agg(line, '\n' ORDER BY line), '') FROM (
+            SELECT concat_ws(' ', student_id, week, responses, correct, answer_seconds,
+                             watched_seconds, last) AS line
+            FROM activity_weekly)",
+    )
 }

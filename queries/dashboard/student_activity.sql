@@ -1,0 +1,20 @@
+-- Per student: answers, share correct, time on task, last activity (and days since, counted
+-- back from the last activity in the data) and answers per week as `week:answers` pairs
+-- (week 0 is the first Monday of data), for rosters and their trends.
+WITH span AS (
+    SELECT min(week) AS first_week, max(last) AS as_of FROM activity_weekly
+)
+SELECT s.student_id, s.display_name, s.class_id,
+       coalesce(sum(w.responses), 0)::UBIGINT AS responses,
+       coalesce(sum(w.correct), 0)::UBIGINT AS correct,
+       coalesce(sum(w.answer_seconds), 0)::DOUBLE AS answer_seconds,
+       coalesce(sum(w.watched_seconds), 0)::DOUBLE AS watched_seconds,
+       CAST(max(w.last) AS VARCHAR) AS last_active,
+       datediff('day', max(w.last), any_value(span.as_of))::INTEGER AS idle_days,
+       coalesce(string_agg(datediff('week', span.first_week, w.week) || ':' || w.responses, ' '
+                           ORDER BY w.week), '') AS weekly_responses
+FROM students s
+LEFT JOIN activity_weekly w USING (student_id)
+CROSS JOIN span
+GROUP BY s.student_id, s.display_name, s.class_id
+ORDER BY s.student_id;

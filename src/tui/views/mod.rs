@@ -1,0 +1,348 @@
+//! Drawing: pure functions from `&App` to a frame, one module per view.
+
+mod class;
+mod classes;
+mod queries;
+mod resources;
+mod skills;
+mod student;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::app::{App, InputKind, Loadable, Message, ViewId};
+use super::data::Listing;
+use super::keys::HELP;
+use super::theme::Theme;
+
+/// Smaller than this and the views cannot lay out their tables.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Wide enough to put panels side by side.
+const WIDE: u16 = 120;
+
+pub fn render(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(app, frame, area);
+        return;
+    }
+    let [tabs, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_tabs(app, frame, tabs);
+    match app.view {
+        ViewId::Classes => classes::render(app, frame, body),
+        ViewId::Class => class::render(app, frame, body),
+        ViewId::Student => student::render(app, frame, body),
+        ViewId::Skills => skills::render(app, frame, body),
+        ViewId::Resources => resources::render(app, frame, body),
+        ViewId::Queries => queries::render(app, frame, body),
+    }
+    render_status(app, frame, status);
+    if app.help {
+        render_help(app, frame, body);
+    }
+}
+
+fn too_small(app: &App, frame: &mut Frame, area: Rect) {
+    let text = format!(
+        "The terminal is too small: {}x{}. classlens needs at least {MIN_WIDTH}x{MIN_HEIGHT}; \
+         enlarge the window (q quits).",
+        area.width, area.height
+    );
+    frame.render_widget(
+        Paragraph::new(text)
+            .style(app.theme.error())
+            .wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+fn render_tabs(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let mut spans = Vec::new();
+    for (i, view) in ViewId::ALL.iter().enumerate() {
+        let mut label = format!(" {} {}", i + 1, view.title());
+        let named = area.width >= 100;
+        match view {
+            _ if !named => {}
+            ViewId::Class => {
+                if let Some(name) = roster_title(app) {
+                    label.push_str(&format!(": {}", clip(t, &name, 14)));
+                }
+            }
+            ViewId::Student => {
+                if let Some(s) = app.current_student() {
+                    label.push_str(&format!(": {}", clip(t, &s.name, 16)));
+                }
+            }
+            _ => {}
+        }
+        label.push(' ');
+        let style = if *view == app.view {
+            t.selected().add_modifier(ratatui::style::Modifier::BOLD)
+        } else {
+            Style::new()
+        };
+        spans.push(Span::styled(label, style));
+    }
+    frame.render_widget(Line::from(spans), area);
+}
+
+/// The roster's class name, or "Whole school".
+pub(super) fn roster_title(app: &App) -> Option<String> {
+    let school = app.school.ready()?;
+    match app.roster.scope? {
+        super::data::Scope::Class(i) => school.classes.get(i).map(|c| c.name.clone()),
+        super::data::Scope::School => Some("Whole school".into()),
+    }
+}
+
+fn render_status(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    if let Some(input) = &app.input {
+        let prompt = match input.kind {
+            InputKind::Filter => "filter: ",
+            InputKind::Sql => "SQL (one SELECT, read-only): ",
+            InputKind::ExportPath => "export CSV to: ",
+        };
+        let line = Line::from(vec![
+            Span::styled(prompt, t.title()),
+            Span::raw(input.text.clone()),
+            Span::styled(" ", t.selected()),
+            Span::styled("   Enter: done  Esc: cancel", t.dim()),
+        ]);
+        frame.render_widget(line, area);
+        return;
+    }
+    let (left_text, left_style) = match &app.message {
+        Some(Message::Error(e)) => (e.clone(), t.error()),
+        Some(Message::Info(m)) => (m.clone(), t.info()),
+        None if t.ascii => (
+            hints(app).replace("↑↓", "Up/Dn").replace("←→", "Lt/Rt"),
+            t.dim(),
+        ),
+        None => (hints(app).to_string(), t.dim()),
+    };
+    // The left side first; then, as room allows: activity, freshness, the file.
+    let width = usize::from(area.width);
+    let mut room = width.saturating_sub(left_text.chars().count() + 2);
+    let mut right = String::new();
+    let mut add = |part: String, room: &mut usize| {
+        let n = part.chars().count();
+        if n <= *room {
+            right.push_str(&part);
+            *room -= n;
+        }
+    };
+    if app.busy() {
+        add(format!("{} loading  ", t.spinner(app.tick)), &mut room);
+    }
+    if let Some(school) = app.school.ready() {
+        let fresh = match school.span.as_of.as_deref() {
+            Some(as_of) => format!("data to {}  ", day(as_of)),
+            None => "no activity yet  ".to_string(),
+        };
+        add(fresh, &mut room);
+    }
+    let path = app.db_path.display().to_string();
+    if room >= 12 {
+        let path = clip_left(t, &path, room.min(width / 2));
+        add(path, &mut room);
+    }
+    let right_width = right.chars().count() as u16;
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(right_width)]).areas(area);
+    let left = Line::from(Span::styled(left_text, left_style));
+    frame.render_widget(left, left_area);
+    frame.render_widget(
+        Line::from(Span::styled(right, t.dim())).right_aligned(),
+        right_area,
+    );
+}
+
+fn hints(app: &App) -> &'static str {
+    match app.view {
+        ViewId::Classes => "Enter open  ↑↓ move  1-6 views  ? help  q quit",
+        ViewId::Class => "Enter student  s/←→ sort  S reverse  / filter  Esc back  ? help",
+        ViewId::Student => "←→ section  ↑↓ scroll  Esc back  ? help  q quit",
+        ViewId::Skills => "↑↓ skill  ←→ classes  Esc back  ? help  q quit",
+        ViewId::Resources => "s/←→ sort  S reverse  / filter  Esc back  ? help",
+        ViewId::Queries => "Enter run  : SQL  x export CSV  Esc back  ? help",
+    }
+}
+
+fn render_help(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let width = 76.min(area.width);
+    let height = (HELP.len() as u16 + 4).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let mut lines: Vec<Line> = HELP
+        .iter()
+        .map(|(keys, what)| {
+            Line::from(vec![
+                Span::styled(format!("{keys:>19}  "), t.header()),
+                Span::raw(*what),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "any key closes this help",
+        t.dim(),
+    )));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(t.focused_block(" Keys "))
+            .wrap(Wrap { trim: false }),
+        popup,
+    );
+}
+
+/// What a panel shows while its data is not there.
+pub(super) fn waiting<T>(
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    data: &Loadable<T>,
+    not_asked: &str,
+) {
+    let (text, style) = match data {
+        Loadable::NotAsked => (not_asked.to_string(), theme.dim()),
+        Loadable::Loading => (format!("loading{}", theme.ellipsis()), theme.dim()),
+        Loadable::Failed(e) => (format!("Could not load this: {e}"), theme.error()),
+        Loadable::Ready(_) => (String::new(), Style::new()),
+    };
+    frame.render_widget(
+        Paragraph::new(text)
+            .style(style)
+            .wrap(Wrap { trim: true })
+            .block(theme.block(format!(" {title} "))),
+        area,
+    );
+}
+
+/// A dim, wrapped paragraph in a panel: what a panel says instead of data.
+pub(super) fn note(theme: &Theme, frame: &mut Frame, area: Rect, block: Block, text: &str) {
+    frame.render_widget(
+        Paragraph::new(text.to_string())
+            .style(theme.dim())
+            .wrap(Wrap { trim: true })
+            .block(block),
+        area,
+    );
+}
+
+/// A sortable table's title: what it lists, the filter, the sort and its direction.
+pub(super) fn listing_title(
+    theme: &Theme,
+    what: String,
+    listing: &Listing,
+    sorted_by: &str,
+    extra: &str,
+) -> String {
+    let mut title = format!(" {what}");
+    if !listing.filter.is_empty() {
+        title.push_str(&format!(" matching \"{}\"", listing.filter));
+    }
+    title.push_str(&format!(
+        ", sorted by {sorted_by}{}{extra} ",
+        arrow(theme, listing.descending)
+    ));
+    title
+}
+
+/// The first row to draw so that `selected` is on screen: the cursor stays
+/// mid-window while the list scrolls, which needs no remembered offset.
+pub(super) fn window_start(selected: usize, len: usize, visible: usize) -> usize {
+    if len <= visible {
+        return 0;
+    }
+    selected.saturating_sub(visible / 2).min(len - visible)
+}
+
+pub(super) fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(String::new, |r| format!("{:.0}%", r * 100.0))
+}
+
+/// At most `width` characters, with an ellipsis when cut.
+pub(super) fn clip(theme: &Theme, text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mark = theme.ellipsis();
+    let keep = width.saturating_sub(mark.chars().count());
+    let mut out: String = text.chars().take(keep).collect();
+    out.push_str(mark);
+    out
+}
+
+/// The end of `text` (paths read best from the right).
+fn clip_left(theme: &Theme, text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width {
+        return text.to_string();
+    }
+    let mark = theme.ellipsis();
+    let keep = width.saturating_sub(mark.chars().count());
+    let tail: String = text.chars().skip(n - keep).collect();
+    format!("{mark}{tail}")
+}
+
+/// The date part of a timestamp.
+pub(super) fn day(timestamp: &str) -> &str {
+    timestamp.get(..10).unwrap_or(timestamp)
+}
+
+/// Sort arrow for a header.
+pub(super) fn arrow(theme: &Theme, descending: bool) -> &'static str {
+    match (theme.ascii, descending) {
+        (true, true) => " v",
+        (true, false) => " ^",
+        (false, true) => " ↓",
+        (false, false) => " ↑",
+    }
+}
+
+pub(super) fn is_wide(area: Rect) -> bool {
+    area.width >= WIDE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_keeps_the_cursor_on_screen() {
+        assert_eq!(window_start(0, 5, 10), 0);
+        assert_eq!(window_start(3, 100, 10), 0);
+        assert_eq!(window_start(50, 100, 10), 45);
+        assert_eq!(window_start(99, 100, 10), 90);
+    }
+
+    #[test]
+    fn clipping_marks_the_cut() {
+        let t = Theme {
+            color: false,
+            ascii: true,
+        };
+        assert_eq!(clip(&t, "abcdef", 5), "ab...");
+        assert_eq!(clip(&t, "abc", 5), "abc");
+        assert_eq!(clip_left(&t, "/a/b/c/db.duckdb", 10), "....duckdb");
+    }
+}

@@ -1,0 +1,361 @@
+//! Student: what one student did, per skill and week, what they wrote and
+//! searched, where they browsed and what they viewed. A grid of panels on a
+//! wide screen; one section at a time (Left/Right) on a narrow one.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Axis, Bar, BarChart, BarGroup, Block, Cell, Chart, Dataset, GraphType, LegendPosition,
+    Paragraph, Row, Table, Wrap,
+};
+
+use super::{clip, day, note, percent, waiting};
+use crate::store::dashboard::StudentDetail;
+use crate::tui::app::{App, Section};
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    if app.student.student_id.is_none() {
+        waiting(
+            t,
+            frame,
+            area,
+            "Student",
+            &app.student.detail,
+            "Open a student from a class roster (2) with Enter.",
+        );
+        return;
+    }
+    let header_height = if area.width >= 120 { 3 } else { 4 };
+    let [header_area, body] =
+        Layout::vertical([Constraint::Length(header_height), Constraint::Fill(1)]).areas(area);
+    header(app, frame, header_area);
+    let Some(detail) = app.student.detail.ready() else {
+        waiting(t, frame, body, "Student", &app.student.detail, "");
+        return;
+    };
+    if body.width >= 120 && body.height >= 30 {
+        grid(app, detail, frame, body);
+    } else {
+        let [tabs, section] =
+            Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(body);
+        section_tabs(app, frame, tabs);
+        draw_section(app, detail, app.section(), frame, section);
+    }
+}
+
+fn header(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let id = app.student.student_id.clone().unwrap_or_default();
+    let line = match app.current_student() {
+        Some(s) => {
+            let class = app
+                .school
+                .ready()
+                .and_then(|school| school.classes.get(s.class_index))
+                .map_or("", |c| c.name.as_str());
+            Line::from(vec![
+                Span::styled(s.name.clone(), t.title()),
+                Span::raw(format!("  {id}  class {class}  {} answers, ", s.responses)),
+                Span::styled(
+                    format!("{} correct", percent(s.correct_rate)),
+                    s.correct_rate.map_or_else(Style::new, |r| t.rate(r)),
+                ),
+                Span::raw(format!(
+                    ", {:.0} min on task, last active {}",
+                    s.minutes_on_task,
+                    s.last_active.as_deref().map(day).unwrap_or("never")
+                )),
+            ])
+        }
+        None => Line::from(Span::styled(id, t.title())),
+    };
+    frame.render_widget(
+        Paragraph::new(line)
+            .wrap(Wrap { trim: true })
+            .block(t.block(" Student ")),
+        area,
+    );
+}
+
+fn section_tabs(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let spans: Vec<Span> = Section::ALL
+        .iter()
+        .map(|s| {
+            let style = if *s == app.section() {
+                t.selected()
+            } else {
+                t.dim()
+            };
+            Span::styled(format!(" {} ", s.short_title()), style)
+        })
+        .collect();
+    frame.render_widget(Line::from(spans), area);
+}
+
+fn grid(app: &App, d: &StudentDetail, frame: &mut Frame, area: Rect) {
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+    let [skills, resources] =
+        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(left);
+    let [activity, comments, lists, insights] = Layout::vertical([
+        Constraint::Length(12),
+        Constraint::Fill(1),
+        Constraint::Fill(1),
+        Constraint::Length(5),
+    ])
+    .areas(right);
+    let [searches, paths] =
+        Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(lists);
+    for (section, area) in [
+        (Section::Skills, skills),
+        (Section::Resources, resources),
+        (Section::Activity, activity),
+        (Section::Comments, comments),
+        (Section::Searches, searches),
+        (Section::Paths, paths),
+        (Section::Insights, insights),
+    ] {
+        draw_section(app, d, section, frame, area);
+    }
+}
+
+fn draw_section(app: &App, d: &StudentDetail, section: Section, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let focused = section == app.section();
+    let scroll = if focused { app.student.scroll } else { 0 };
+    let title = format!(" {} ", section.title());
+    let block = if focused {
+        t.focused_block(title)
+    } else {
+        t.block(title)
+    };
+    let visible = usize::from(area.height.saturating_sub(3));
+    let start = |len: usize| scroll.min(len.saturating_sub(visible.max(1)));
+    match section {
+        Section::Skills => {
+            let from = start(d.skills.len());
+            let rows = d.skills.iter().skip(from).take(visible).map(|s| {
+                Row::new(vec![
+                    Cell::from(s.name.clone()),
+                    Cell::from(Line::from(s.responses.to_string()).right_aligned()),
+                    Cell::from(
+                        Line::from(Span::styled(
+                            percent(Some(s.correct_rate)),
+                            t.rate(s.correct_rate),
+                        ))
+                        .right_aligned(),
+                    ),
+                    Cell::from(day(&s.last).to_string()),
+                ])
+            });
+            let table = Table::new(
+                rows,
+                [
+                    Constraint::Fill(1),
+                    Constraint::Length(7),
+                    Constraint::Length(7),
+                    Constraint::Length(10),
+                ],
+            )
+            .header(Row::new(["Skill", "Answers", "Correct", "Last"]).style(t.header()))
+            .block(block);
+            frame.render_widget(table, area);
+        }
+        Section::Activity => activity(app, d, frame, area, block),
+        Section::Comments | Section::Searches | Section::Paths => {
+            let (lines, empty): (Vec<Line>, &str) = match section {
+                Section::Comments => (
+                    d.comments
+                        .iter()
+                        .map(|c| {
+                            let mut spans =
+                                vec![Span::styled(format!("{} ", day(&c.time)), t.dim())];
+                            spans.push(Span::raw(c.text.clone()));
+                            if !c.resource.is_empty() {
+                                spans.push(Span::styled(format!("  ({})", c.resource), t.dim()));
+                            }
+                            Line::from(spans)
+                        })
+                        .collect(),
+                    "No comments.",
+                ),
+                Section::Searches => (
+                    d.searches
+                        .iter()
+                        .map(|s| {
+                            Line::from(vec![
+                                Span::styled(format!("{} ", day(&s.time)), t.dim()),
+                                Span::raw(s.query.clone()),
+                            ])
+                        })
+                        .collect(),
+                    "No searches.",
+                ),
+                _ => (
+                    d.paths
+                        .iter()
+                        .map(|p| {
+                            Line::from(vec![
+                                Span::styled(format!("{:>3}x ", p.times), t.accent()),
+                                Span::raw(p.path.clone()),
+                            ])
+                        })
+                        .collect(),
+                    "No browsing recorded.",
+                ),
+            };
+            list(app, frame, area, block, lines, scroll, empty);
+        }
+        Section::Resources => {
+            let from = start(d.resources.len());
+            let tick = if t.ascii { "yes" } else { "✓" };
+            let rows = d.resources.iter().skip(from).take(visible).map(|r| {
+                Row::new(vec![
+                    Cell::from(clip(t, &r.title, 60)),
+                    Cell::from(r.kind.clone()),
+                    Cell::from(Line::from(r.views.to_string()).right_aligned()),
+                    Cell::from(Line::from(format!("{:.0}", r.minutes)).right_aligned()),
+                    Cell::from(if r.completed { tick } else { "" }),
+                ])
+            });
+            let table = Table::new(
+                rows,
+                [
+                    Constraint::Fill(1),
+                    Constraint::Length(8),
+                    Constraint::Length(5),
+                    Constraint::Length(7),
+                    Constraint::Length(4),
+                ],
+            )
+            .header(Row::new(["Title", "Kind", "Views", "Minutes", "Done"]).style(t.header()))
+            .block(block);
+            frame.render_widget(table, area);
+        }
+        Section::Insights => {
+            let text = "Not computed yet: ability per skill (theta with its standard error), \
+                        the evidence behind it and suggested resources arrive with the ability \
+                        and recommendation stages.";
+            note(t, frame, area, block, text);
+        }
+    }
+}
+
+fn list(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    block: Block,
+    lines: Vec<Line>,
+    scroll: usize,
+    empty: &str,
+) {
+    let t = &app.theme;
+    if lines.is_empty() {
+        frame.render_widget(Paragraph::new(empty).style(t.dim()).block(block), area);
+        return;
+    }
+    let visible = usize::from(area.height.saturating_sub(2)).max(1);
+    let from = scroll.min(lines.len().saturating_sub(visible));
+    let shown: Vec<Line> = lines.into_iter().skip(from).collect();
+    frame.render_widget(
+        Paragraph::new(shown)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        area,
+    );
+}
+
+/// Answers and correct answers week by week.
+fn activity(app: &App, d: &StudentDetail, frame: &mut Frame, area: Rect, block: Block) {
+    let t = &app.theme;
+    if d.weeks.is_empty() {
+        frame.render_widget(
+            Paragraph::new("No answers or views yet.")
+                .style(t.dim())
+                .block(block),
+            area,
+        );
+        return;
+    }
+    let span = app.school.ready().map(|s| &s.span);
+    let weeks = span.map_or(0, |s| s.weeks).max(2);
+    // Weeks without activity are zeros, not gaps that a line would bridge.
+    let mut answers: Vec<(f64, f64)> = (0..weeks).map(|i| (f64::from(i), 0.0)).collect();
+    let mut correct = answers.clone();
+    for w in &d.weeks {
+        if let Some(i) = usize::try_from(w.week_index)
+            .ok()
+            .filter(|&i| i < answers.len())
+        {
+            answers[i].1 = w.responses as f64;
+            correct[i].1 = w.correct as f64;
+        }
+    }
+    let minutes: f64 = d.weeks.iter().map(|w| w.minutes).sum();
+    let block =
+        block.title_bottom(Line::from(format!(" {minutes:.0} min watched ")).right_aligned());
+    if t.ascii {
+        // Chart axes are box-drawing lines; bars need none.
+        let bars: Vec<Bar> = answers
+            .iter()
+            .map(|&(week, n)| {
+                Bar::default()
+                    .value(n as u64)
+                    .label(Line::from(format!("{}", week as u32 + 1)))
+                    .text_value(String::new())
+            })
+            .collect();
+        let width = (usize::from(area.width.saturating_sub(2)) / answers.len().max(1))
+            .saturating_sub(1)
+            .clamp(1, 4) as u16;
+        frame.render_widget(
+            BarChart::default()
+                .block(block.title(" answers per week "))
+                .data(BarGroup::default().bars(&bars))
+                .bar_width(width)
+                .bar_gap(1)
+                .bar_set(t.bar_set()),
+            area,
+        );
+        return;
+    }
+    let top = answers.iter().map(|p| p.1).fold(1.0, f64::max);
+    let last = f64::from(weeks - 1);
+    let first_week = span.and_then(|s| s.first_week.as_deref()).unwrap_or("");
+    let last_week = span.and_then(|s| s.as_of.as_deref()).map(day).unwrap_or("");
+    let chart = Chart::new(vec![
+        Dataset::default()
+            .name("answers")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(t.accent())
+            .data(&answers),
+        Dataset::default()
+            .name("correct")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(t.info())
+            .data(&correct),
+    ])
+    .block(block)
+    .legend_position(Some(LegendPosition::TopLeft))
+    .x_axis(
+        Axis::default()
+            .bounds([0.0, last])
+            .labels(vec![first_week.to_string(), last_week.to_string()])
+            .style(t.dim()),
+    )
+    .y_axis(
+        Axis::default()
+            .bounds([0.0, top])
+            .labels(vec!["0".to_string(), format!("{top:.0}")])
+            .style(t.dim()),
+    );
+    frame.render_widget(chart, area);
+}

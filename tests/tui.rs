@@ -1,0 +1,514 @@
+//! The dashboard on the committed fixture school: every view drawn at 80x24
+//! and 160x48 (insta snapshots of the screen text), and key sequences through
+//! `App::update` with the worker's requests answered in line by the real store.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use classlens::store::ingest::IngestOptions;
+use classlens::store::{Access, Store};
+use classlens::tui::app::{Action, App, InputKind, Loadable, Message, Section, ViewId};
+use classlens::tui::data::{RosterColumn, Scope, StudentRow};
+use classlens::tui::worker;
+use classlens::tui::{Theme, views};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+/// The fixture school, ingested once per test binary.
+fn school_db() -> &'static Path {
+    static DB: OnceLock<PathBuf> = OnceLock::new();
+    DB.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir").keep();
+        let db = dir.join("school.duckdb");
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/dashboard-school");
+        let mut store = Store::open(&db, Access::ReadWrite).expect("create db");
+        store
+            .ingest(&[fixture], &IngestOptions::default(), &mut |_| {})
+            .expect("the dashboard fixture ingests");
+        db
+    })
+}
+
+struct Harness {
+    app: App,
+    store: Store,
+}
+
+impl Harness {
+    fn new(width: u16, height: u16) -> Harness {
+        Harness::themed(
+            width,
+            height,
+            Theme {
+                color: true,
+                ascii: false,
+            },
+        )
+    }
+
+    fn themed(width: u16, height: u16, theme: Theme) -> Harness {
+        let store = Store::open(school_db(), Access::ReadOnly).expect("open read-only");
+        // A fixed label: the temp path would change every snapshot.
+        let app = App::new("school.duckdb".into(), theme, (width, height));
+        let mut h = Harness { app, store };
+        let requests = h.app.start();
+        h.answer(requests);
+        h
+    }
+
+    /// Applies the actions, doing every database request they cause before the next.
+    fn keys(&mut self, actions: impl IntoIterator<Item = Action>) -> &mut Self {
+        for action in actions {
+            let requests = self.app.update(action);
+            self.answer(requests);
+        }
+        self
+    }
+
+    fn answer(&mut self, mut requests: Vec<(worker::Ticket, worker::Request)>) {
+        while !requests.is_empty() {
+            let mut next = Vec::new();
+            for (ticket, request) in requests {
+                let answer = worker::handle(&self.store, request);
+                next.extend(self.app.update(Action::Answer(ticket, Box::new(answer))));
+            }
+            requests = next;
+        }
+    }
+
+    fn typed(&mut self, text: &str) -> &mut Self {
+        self.keys(text.chars().map(Action::Type).collect::<Vec<_>>())
+    }
+
+    fn screen(&self) -> String {
+        screen_text(&self.draw())
+    }
+
+    fn draw(&self) -> TestBackend {
+        let (w, h) = self.app.size;
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+        terminal
+            .draw(|frame| views::render(&self.app, frame))
+            .expect("draw");
+        terminal.backend().clone()
+    }
+
+    fn roster_names(&self) -> Vec<String> {
+        self.roster(|s| s.name.clone())
+    }
+
+    /// One value per roster row, in the roster's order.
+    fn roster<T>(&self, value: impl Fn(&StudentRow) -> T) -> Vec<T> {
+        let students = self.app.students.ready().expect("students loaded");
+        self.app
+            .roster
+            .listing
+            .order
+            .iter()
+            .map(|&i| value(&students[i as usize]))
+            .collect()
+    }
+}
+
+/// The screen as text, one line per row, trailing blanks trimmed.
+fn screen_text(backend: &TestBackend) -> String {
+    let buffer = backend.buffer();
+    let width = usize::from(buffer.area.width);
+    buffer
+        .content()
+        .chunks(width)
+        .map(|row| {
+            let line: String = row.iter().map(|c| c.symbol()).collect();
+            line.trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn snapshot_views(width: u16, height: u16) {
+    let mut h = Harness::new(width, height);
+    let size = format!("{width}x{height}");
+    insta::assert_snapshot!(format!("classes_{size}"), h.screen());
+    h.keys([Action::Down, Action::Open]);
+    insta::assert_snapshot!(format!("class_{size}"), h.screen());
+    h.keys([Action::Down, Action::Down, Action::Open]);
+    insta::assert_snapshot!(format!("student_{size}"), h.screen());
+    h.keys([Action::Show(ViewId::Skills), Action::Down, Action::Down]);
+    insta::assert_snapshot!(format!("skills_{size}"), h.screen());
+    h.keys([Action::Show(ViewId::Resources)]);
+    insta::assert_snapshot!(format!("resources_{size}"), h.screen());
+    h.keys([Action::Show(ViewId::Queries)]);
+    insta::assert_snapshot!(format!("queries_{size}"), h.screen());
+    h.keys([Action::Open]);
+    insta::assert_snapshot!(format!("query_result_{size}"), h.screen());
+    h.keys([Action::ToggleHelp]);
+    insta::assert_snapshot!(format!("help_{size}"), h.screen());
+}
+
+#[test]
+fn every_view_at_80x24() {
+    snapshot_views(80, 24);
+}
+
+#[test]
+fn every_view_at_160x48() {
+    snapshot_views(160, 48);
+}
+
+#[test]
+fn the_student_sections_one_at_a_time_on_a_narrow_screen() {
+    let mut h = Harness::new(80, 24);
+    h.keys([Action::Open, Action::Open]);
+    assert_eq!(h.app.view, ViewId::Student);
+    for section in Section::ALL {
+        assert_eq!(h.app.section(), section);
+        let screen = h.screen();
+        // The focused section is the one panel drawn, under a thick border.
+        assert!(
+            screen.contains(&format!("┏ {} ", section.title())),
+            "{section:?} not drawn:\n{screen}"
+        );
+        h.keys([Action::Right]);
+    }
+    h.keys([Action::Right, Action::Right]);
+    insta::assert_snapshot!("student_activity_80x24", h.screen());
+}
+
+#[test]
+fn too_small_a_terminal_says_so() {
+    let h = Harness::new(60, 20);
+    let screen = h.screen();
+    assert!(screen.contains("too small"), "{screen}");
+    assert!(screen.contains("60x20"), "{screen}");
+    assert!(screen.contains("80x24"), "{screen}");
+}
+
+#[test]
+fn ascii_mode_draws_only_ascii() {
+    let theme = Theme {
+        color: true,
+        ascii: true,
+    };
+    let mut h = Harness::themed(100, 30, theme);
+    let mut screens = vec![h.screen()];
+    h.keys([Action::Open]);
+    screens.push(h.screen());
+    for view in [ViewId::Student, ViewId::Skills, ViewId::Resources] {
+        h.keys([Action::Show(view)]);
+        screens.push(h.screen());
+    }
+    h.keys([Action::Show(ViewId::Student), Action::Right]);
+    screens.push(h.screen());
+    for screen in &screens {
+        let odd: Vec<char> = screen.chars().filter(|c| !c.is_ascii()).collect();
+        assert!(odd.is_empty(), "non-ASCII {odd:?} in\n{screen}");
+    }
+    insta::assert_snapshot!("class_ascii_100x30", screens[1]);
+}
+
+#[test]
+fn without_colour_no_cell_is_coloured() {
+    let theme = Theme {
+        color: false,
+        ascii: false,
+    };
+    let mut h = Harness::themed(160, 48, theme);
+    for view in ViewId::ALL {
+        h.keys([Action::Show(view)]);
+        let backend = h.draw();
+        for cell in backend.buffer().content() {
+            assert_eq!(
+                cell.fg,
+                Color::Reset,
+                "{view:?}: coloured {:?}",
+                cell.symbol()
+            );
+            assert_eq!(
+                cell.bg,
+                Color::Reset,
+                "{view:?}: coloured {:?}",
+                cell.symbol()
+            );
+        }
+    }
+}
+
+#[test]
+fn drill_down_and_back() {
+    let mut h = Harness::new(80, 24);
+    let school = h.app.school.ready().expect("school loaded");
+    assert_eq!(school.classes.len(), 2);
+    assert_eq!(
+        school.class_list_len(),
+        3,
+        "two classes and the whole school"
+    );
+
+    h.keys([Action::Down, Action::Open]);
+    assert_eq!(h.app.view, ViewId::Class);
+    assert_eq!(h.app.roster.scope, Some(Scope::Class(1)));
+    let in_class = h.roster(|s| s.class_id.clone());
+    assert_eq!(in_class.len(), 20);
+    assert!(in_class.iter().all(|c| c == "c02"));
+
+    h.keys([Action::Down, Action::Down]);
+    let chosen = h
+        .app
+        .roster_student()
+        .expect("a student")
+        .student_id
+        .clone();
+    h.keys([Action::Open]);
+    assert_eq!(h.app.view, ViewId::Student);
+    assert_eq!(h.app.student.student_id.as_deref(), Some(chosen.as_str()));
+    let detail = h.app.student.detail.ready().expect("student detail");
+    assert!(!detail.skills.is_empty());
+    assert!(!detail.weeks.is_empty());
+    let answered: u64 = detail.skills.iter().map(|s| s.responses).sum();
+    assert_eq!(Some(answered), h.app.current_student().map(|s| s.responses));
+
+    h.keys([Action::Back]);
+    assert_eq!(h.app.view, ViewId::Class);
+    assert_eq!(
+        h.app.roster_student().map(|s| s.student_id.clone()),
+        Some(chosen)
+    );
+    h.keys([Action::Back]);
+    assert_eq!(h.app.view, ViewId::Classes);
+    h.keys([Action::Back]);
+    assert_eq!(h.app.view, ViewId::Classes, "nothing further back");
+    assert!(!h.app.quit);
+}
+
+#[test]
+fn the_whole_school_roster_has_everyone() {
+    let mut h = Harness::new(160, 48);
+    h.keys([Action::Bottom, Action::Open]);
+    assert_eq!(h.app.roster.scope, Some(Scope::School));
+    assert_eq!(h.app.roster.listing.order.len(), 40);
+    let screen = h.screen();
+    assert!(screen.contains("Whole school: 40 students"), "{screen}");
+}
+
+#[test]
+fn sort_cycles_columns_and_reverses() {
+    let mut h = Harness::new(80, 24);
+    h.keys([Action::Open]);
+    let names = h.roster_names();
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|n| n.to_lowercase());
+    assert_eq!(names, sorted, "the roster starts sorted by name");
+
+    h.keys([Action::NextSort]);
+    assert_eq!(h.app.roster_column(), RosterColumn::Responses);
+    let answers = h.roster(|s| s.responses);
+    assert!(answers.windows(2).all(|w| w[0] <= w[1]), "{answers:?}");
+
+    h.keys([Action::ReverseSort]);
+    let answers = h.roster(|s| s.responses);
+    assert!(answers.windows(2).all(|w| w[0] >= w[1]), "{answers:?}");
+
+    // Right goes on to the next column; the columns without data are skipped.
+    h.keys([Action::Right, Action::Right, Action::Right, Action::Right]);
+    assert_eq!(h.app.roster_column(), RosterColumn::Trend);
+    h.keys([Action::Right]);
+    assert_eq!(h.app.roster_column(), RosterColumn::Name);
+    h.keys([Action::Left]);
+    assert_eq!(h.app.roster_column(), RosterColumn::Trend);
+    let screen = h.screen();
+    assert!(
+        screen.contains("Distribution: answers in the last 4 weeks"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn filter_narrows_the_roster_and_escape_restores_it() {
+    let mut h = Harness::new(80, 24);
+    h.keys([Action::Open]);
+    let everyone = h.roster_names();
+    assert_eq!(
+        h.app.roster.listing.selected, 0,
+        "a new roster starts at the top"
+    );
+    let needle = everyone[0]
+        .split(' ')
+        .next()
+        .expect("a first name")
+        .to_lowercase();
+
+    h.keys([Action::StartFilter]);
+    assert_eq!(
+        h.app.input.as_ref().map(|i| i.kind),
+        Some(InputKind::Filter)
+    );
+    h.typed(&needle);
+    let matching = h.roster_names();
+    assert!(!matching.is_empty() && matching.len() < everyone.len());
+    assert!(matching.iter().all(|n| n.to_lowercase().contains(&needle)));
+    assert!(h.screen().contains(&format!("filter: {needle}")));
+
+    h.keys([Action::Submit]);
+    assert!(h.app.input.is_none());
+    assert_eq!(h.roster_names(), matching, "Enter keeps the filter");
+    assert!(h.screen().contains(&format!("matching \"{needle}\"")));
+
+    h.keys([Action::StartFilter, Action::Type('z'), Action::Type('q')]);
+    assert!(h.roster_names().is_empty());
+    h.keys([Action::Cancel]);
+    assert_eq!(
+        h.roster_names(),
+        matching,
+        "Esc puts back the filter from before"
+    );
+    h.keys([Action::StartFilter]);
+    for _ in 0..needle.len() {
+        h.keys([Action::Erase]);
+    }
+    h.keys([Action::Submit]);
+    assert_eq!(h.roster_names(), everyone);
+}
+
+#[test]
+fn resources_sort_and_filter() {
+    let mut h = Harness::new(160, 48);
+    h.keys([Action::Show(ViewId::Resources)]);
+    let total = h.app.resources.data.ready().expect("resources").len();
+    assert_eq!(total, 300);
+    h.keys([Action::NextSort, Action::NextSort, Action::NextSort]);
+    let resources = h.app.resources.data.ready().expect("resources");
+    let views: Vec<u64> = h
+        .app
+        .resources
+        .listing
+        .order
+        .iter()
+        .map(|&i| resources[i as usize].views)
+        .collect();
+    assert!(views.windows(2).all(|w| w[0] >= w[1]), "most viewed first");
+    h.keys([Action::StartFilter]);
+    h.typed("video");
+    let resources = h.app.resources.data.ready().expect("resources");
+    let kinds: Vec<&str> = h
+        .app
+        .resources
+        .listing
+        .order
+        .iter()
+        .map(|&i| resources[i as usize].kind.as_str())
+        .collect();
+    assert!(!kinds.is_empty() && kinds.len() < total);
+}
+
+#[test]
+fn saved_query_runs_scrolls_and_exports() {
+    let mut h = Harness::new(120, 30);
+    h.keys([Action::Show(ViewId::Queries)]);
+    let weekly = h
+        .app
+        .queries
+        .reports
+        .iter()
+        .position(|r| r.name == "weekly_activity")
+        .expect("the weekly report");
+    for _ in 0..weekly {
+        h.keys([Action::Down]);
+    }
+    h.keys([Action::Open]);
+    let result = h.app.queries.result.ready().expect("a result").clone();
+    assert_eq!(result.rows.len(), 18, "one row per week of the term");
+    assert!(h.app.queries.in_results);
+    h.keys([Action::PageDown, Action::Bottom]);
+    assert_eq!(h.app.queries.row, 17);
+    h.keys([Action::Right]);
+    assert_eq!(h.app.queries.first_column, 1);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("weeks.csv");
+    h.keys([Action::StartExport]);
+    assert_eq!(
+        h.app.input.as_ref().map(|i| i.text.as_str()),
+        Some("weekly_activity.csv")
+    );
+    h.keys([Action::Cancel, Action::StartExport]);
+    h.app.input.as_mut().expect("input").text.clear();
+    h.typed(&file.display().to_string());
+    h.keys([Action::Submit]);
+    assert_eq!(
+        h.app.message,
+        Some(Message::Info(format!(
+            "wrote 18 rows to {}",
+            file.display()
+        )))
+    );
+    let csv = std::fs::read_to_string(&file).expect("the export");
+    assert_eq!(csv.lines().count(), 19);
+    assert!(csv.starts_with("week,active_students,answers,"), "{csv}");
+
+    h.keys([Action::Back]);
+    assert!(!h.app.queries.in_results, "Esc leaves the results first");
+    assert_eq!(h.app.view, ViewId::Queries);
+}
+
+#[test]
+fn ad_hoc_sql_runs_read_only_and_errors_stay_on_screen() {
+    let mut h = Harness::new(100, 30);
+    h.keys([Action::StartSql]);
+    assert_eq!(h.app.view, ViewId::Queries);
+    h.typed("SELECT count(*) AS students FROM students");
+    h.keys([Action::Submit]);
+    let result = h.app.queries.result.ready().expect("a result");
+    assert_eq!(result.rows, vec![vec![Some("40".to_string())]]);
+
+    h.keys([Action::StartSql]);
+    h.app.input.as_mut().expect("input").text.clear();
+    h.typed("DELETE FROM students");
+    h.keys([Action::Submit]);
+    assert!(matches!(h.app.queries.result, Loadable::Failed(_)));
+    assert!(matches!(h.app.message, Some(Message::Error(_))));
+    let screen = h.screen();
+    assert!(screen.contains("the query failed"), "{screen}");
+    assert_eq!(
+        h.store
+            .query_text("SELECT count(*) FROM students", 1)
+            .expect("count")
+            .rows[0][0]
+            .as_deref(),
+        Some("40"),
+        "nothing was deleted"
+    );
+}
+
+#[test]
+fn a_stale_answer_is_dropped() {
+    let mut h = Harness::new(80, 24);
+    h.keys([Action::Open]);
+    let first = h.app.roster_student().expect("student").student_id.clone();
+    let early = h.app.update(Action::Open);
+    h.keys([Action::Back, Action::Down]);
+    let second = h.app.roster_student().expect("student").student_id.clone();
+    let late = h.app.update(Action::Open);
+    assert_ne!(first, second);
+    // The answers arrive out of order: the later request first.
+    for (ticket, request) in late.into_iter().chain(early) {
+        let answer = worker::handle(&h.store, request);
+        h.app.update(Action::Answer(ticket, Box::new(answer)));
+    }
+    assert_eq!(h.app.student.student_id.as_deref(), Some(second.as_str()));
+    assert!(h.app.student.detail.ready().is_some());
+    assert!(!h.app.busy());
+}
+
+#[test]
+fn help_opens_and_any_key_closes_it() {
+    let mut h = Harness::new(80, 24);
+    h.keys([Action::ToggleHelp]);
+    assert!(h.app.help);
+    assert!(h.screen().contains("Keys"));
+    h.keys([Action::Down]);
+    assert!(!h.app.help);
+    assert_eq!(h.app.classes_selected, 0, "the key only closed the help");
+    h.keys([Action::ToggleHelp, Action::Quit]);
+    assert!(h.app.quit);
+}
