@@ -1,8 +1,8 @@
 -- One student's most common browsing paths: two hops in a row, page to page to page.
 WITH hops AS (
     SELECT from_page, to_page,
-           lead(from_page) OVER (ORDER BY time) AS next_from,
-           lead(to_page) OVER (ORDER BY time) AS next_to
+           lead(from_page) OVER (ORDER BY time, from_page, to_page) AS next_from,
+           lead(to_page) OVER (ORDER BY time, from_page, to_page) AS next_to
     FROM navigation WHERE student_id = ?
 )
 SELECT from_page || ' > ' || to_page || ' > ' || next_to AS path, count(*)::UBIGINT AS times

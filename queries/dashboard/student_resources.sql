@@ -7,5 +7,5 @@ SELECT r.resource_id, r.kind, r.title,
 FROM views v JOIN resources r USING (resource_id)
 WHERE v.student_id = ?
 GROUP BY ALL
-ORDER BY max(v.time) DESC
+ORDER BY max(v.time) DESC, r.resource_id
 LIMIT 100;

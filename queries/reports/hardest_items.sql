@@ -7,5 +7,5 @@ JOIN items i USING (item_id)
 JOIN skills k USING (skill_id)
 GROUP BY ALL
 HAVING count(*) >= 20
-ORDER BY percent_correct
+ORDER BY percent_correct, answers DESC, i.item_id
 LIMIT 30;

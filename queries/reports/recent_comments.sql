@@ -5,5 +5,5 @@ FROM comments m
 JOIN students s USING (student_id)
 JOIN classes c USING (class_id)
 LEFT JOIN resources r USING (resource_id)
-ORDER BY m.time DESC
+ORDER BY m.time DESC, m.comment_id
 LIMIT 50;

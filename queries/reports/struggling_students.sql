@@ -11,5 +11,5 @@ JOIN students s USING (student_id)
 JOIN classes c USING (class_id)
 GROUP BY ALL
 HAVING count(*) >= 10
-ORDER BY percent_correct, answers DESC
+ORDER BY percent_correct, answers DESC, s.student_id
 LIMIT 50;

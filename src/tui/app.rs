@@ -811,7 +811,7 @@ impl App {
         let descending = self.roster.listing.descending;
         self.roster.listing.arrange(keep, |a, b| {
             let (a, b) = (&students[a], &students[b]);
-            let by_name = || a.search_key.cmp(&b.search_key);
+            let by_name = || a.name_rank.cmp(&b.name_rank);
             match column {
                 RosterColumn::Name => by_name(),
                 _ => compare_optional(column.value(a), column.value(b), descending)

@@ -31,6 +31,9 @@ pub struct StudentRow {
     pub trend: [u64; TREND_WEEKS],
     /// Lower-case name and id, for filtering without allocating per key press.
     pub search_key: String,
+    /// Place in the whole school sorted by `search_key`: sorting by name, and
+    /// breaking ties by name, compare two integers instead of two strings.
+    pub name_rank: u32,
 }
 
 impl StudentRow {
@@ -146,7 +149,7 @@ impl School {
             .enumerate()
             .map(|(i, c)| (c.class_id.as_str(), i))
             .collect();
-        activity
+        let mut rows = activity
             .into_iter()
             .filter_map(|a| {
                 let class_index = *class_index.get(a.class_id.as_str())?;
@@ -171,9 +174,16 @@ impl School {
                     last_active: a.last_active,
                     idle_days: a.idle_days,
                     trend,
+                    name_rank: 0,
                 })
             })
-            .collect()
+            .collect::<Vec<_>>();
+        let mut by_name: Vec<usize> = (0..rows.len()).collect();
+        by_name.sort_by(|&a, &b| rows[a].search_key.cmp(&rows[b].search_key));
+        for (rank, i) in by_name.into_iter().enumerate() {
+            rows[i].name_rank = rank as u32;
+        }
+        rows
     }
 }
 
