@@ -321,12 +321,6 @@ impl Listing {
         self.selected = self.order.len().saturating_sub(1);
     }
 
-    /// Re-sorts `order` in place, keeping the same row selected.
-    pub fn sort_by(&mut self, compare: impl FnMut(usize, usize) -> Ordering) {
-        let keep = self.selected_index();
-        self.arrange(keep, compare);
-    }
-
     /// Sorts `order`, then selects row `keep`, or the first row when it is gone.
     pub fn arrange(
         &mut self,
@@ -338,6 +332,16 @@ impl Listing {
             let o = compare(a as usize, b as usize);
             if descending { o.reverse() } else { o }
         });
+        self.reselect(keep);
+    }
+
+    /// Sorts `order` by an integer key per row (ascending; the key carries the
+    /// direction), then selects row `keep`, or the first row when it is gone.
+    pub fn arrange_by_key(&mut self, keep: Option<usize>, key: impl Fn(usize) -> (u64, u32)) {
+        let mut keyed: Vec<((u64, u32), u32)> =
+            self.order.iter().map(|&i| (key(i as usize), i)).collect();
+        keyed.sort_unstable();
+        self.order = keyed.into_iter().map(|(_, i)| i).collect();
         self.reselect(keep);
     }
 
@@ -367,6 +371,26 @@ pub fn compare_optional(a: Option<f64>, b: Option<f64>, descending: bool) -> Ord
             }
         }
         (None, None) => Ordering::Equal,
+    }
+}
+
+/// A number as an integer that sorts the same way, reversed when descending;
+/// a missing number sorts last either way.
+pub fn sort_key(value: Option<f64>, descending: bool) -> u64 {
+    let Some(v) = value else {
+        return u64::MAX;
+    };
+    let bits = v.to_bits();
+    let ascending = if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    };
+    // One below u64::MAX at most, so a value never ties with a missing one.
+    if descending {
+        (!ascending).min(u64::MAX - 1)
+    } else {
+        ascending.min(u64::MAX - 1)
     }
 }
 
@@ -595,13 +619,31 @@ mod tests {
     }
 
     #[test]
+    fn sort_keys_order_numbers_and_put_missing_last() {
+        let values = [
+            Some(-2.5),
+            Some(-0.0),
+            Some(0.0),
+            Some(1.0),
+            Some(1e9),
+            None,
+        ];
+        let up: Vec<u64> = values.iter().map(|&v| sort_key(v, false)).collect();
+        assert!(up.windows(2).all(|w| w[0] <= w[1]), "{up:?}");
+        let down: Vec<u64> = values[..5].iter().map(|&v| sort_key(v, true)).collect();
+        assert!(down.windows(2).all(|w| w[0] >= w[1]), "{down:?}");
+        assert!(sort_key(Some(-1e9), true) < sort_key(None, true));
+    }
+
+    #[test]
     fn listing_keeps_the_selected_row_through_a_sort() {
         let mut l = Listing {
             order: vec![0, 1, 2],
             selected: 2,
             ..Listing::default()
         };
-        l.sort_by(|a, b| b.cmp(&a));
+        let keep = l.selected_index();
+        l.arrange(keep, |a, b| b.cmp(&a));
         assert_eq!(l.order, vec![2, 1, 0]);
         assert_eq!(l.selected_index(), Some(2));
         l.move_by(-5);
