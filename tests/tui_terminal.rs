@@ -202,6 +202,21 @@ fn a_teacher_opens_a_student_and_quits_leaving_the_terminal_sane() {
     assert!(student.contains("answers, "), "{student}");
     assert!(student.contains("Ability & suggestions"), "{student}");
 
+    // The window shrinks below 80x24 and grows back.
+    assert!(
+        tmux.run(&["resize-window", "-t", "e2e", "-x", "70", "-y", "20"])
+            .status
+            .success()
+    );
+    let small = tmux.wait_for("too small");
+    assert!(small.contains("70x20"), "{small}");
+    assert!(
+        tmux.run(&["resize-window", "-t", "e2e", "-x", "120", "-y", "36"])
+            .status
+            .success()
+    );
+    tmux.wait_for("Resources viewed");
+
     // A database error is a message on screen, not a crash.
     tmux.keys(&[":"]);
     tmux.keys(&["-l", "SELECT nope FROM students"]);
