@@ -136,10 +136,6 @@ impl School {
         })
     }
 
-    pub fn class_index(&self, class_id: &str) -> Option<usize> {
-        self.classes.iter().position(|c| c.class_id == class_id)
-    }
-
     /// Roster rows for every student, their class looked up once.
     pub fn student_rows(&self, activity: Vec<StudentActivity>) -> Vec<StudentRow> {
         let weeks = self.span.weeks as usize;
