@@ -459,19 +459,24 @@ fn a_folder_is_read_in_reference_order() {
 fn a_second_writer_is_told_who_holds_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let db = school_db(dir.path());
-    let holder = Store::open(&db, Access::ReadWrite).unwrap();
     let file = responses(dir.path(), "s1,i1,2026-02-02T08:00:00,1,3,1\n");
-    let out = classlens_at(&db, &["ingest", file.to_str().unwrap()]);
-    drop(holder);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(75), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
-            "school.duckdb is open for writing by another process (pid {}); open read-only with --read-only",
-            std::process::id()
-        )),
-        "{stderr}"
-    );
+    // Held for writing, or only read (a teacher's dashboard): either way ingest must wait.
+    for access in [Access::ReadWrite, Access::ReadOnly] {
+        let holder = Store::open(&db, access).unwrap();
+        let out = classlens_at(&db, &["ingest", file.to_str().unwrap()]);
+        drop(holder);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(75), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "school.duckdb is in use by another process (pid {}); writing needs the file to itself: \
+                 close that process (a dashboard, another ingest) and try again, or add --read-only to only look",
+                std::process::id()
+            )),
+            "{stderr}"
+        );
+    }
+    assert_eq!(count(&db, "responses"), 0);
 }
 
 #[test]

@@ -3,10 +3,17 @@ use std::path::PathBuf;
 /// What went wrong opening or querying the database, phrased for the person at the keyboard.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{} is open for writing by another process{}; {}",
+    // A reader is only ever blocked by a writer; a writer by anyone, a
+    // teacher's dashboard included, so it cannot say which.
+    #[error("{}{}{}; {}",
         file_name(path),
+        if *read_only { " is open for writing by another process" } else { " is in use by another process" },
         pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
-        if *read_only { "wait for it to finish, then try again" } else { "open read-only with --read-only" })]
+        if *read_only {
+            "wait for it to finish, then try again"
+        } else {
+            "writing needs the file to itself: close that process (a dashboard, another ingest) and try again, or add --read-only to only look"
+        })]
     Locked {
         path: PathBuf,
         pid: Option<u32>,
