@@ -46,9 +46,31 @@ pub enum Command {
     Stats(StatsArgs),
     /// Run a saved teacher report (list them without a name) or one SELECT, read-only
     Query(QueryArgs),
+    /// Run the analyses on what is new: for now, encode every comment, search,
+    /// resource and skill text not encoded yet
+    Analyze(AnalyzeArgs),
     /// The encoder model: fetch it, or show what is installed
     #[command(subcommand)]
     Model(ModelCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// The encoder's model folder (default: the installed all-MiniLM-L6-v2, fetched if absent)
+    #[arg(long, env = "CLASSLENS_MODEL_DIR", value_name = "DIR")]
+    pub model_dir: Option<PathBuf>,
+
+    /// Where the encoder runs: auto, cpu, cuda or cuda:N (cuda needs a build with --features cuda)
+    #[arg(long, default_value = "auto", value_name = "DEVICE")]
+    pub device: crate::text::encoder::DeviceChoice,
+
+    /// Texts per encoder batch
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub batch_size: u32,
+
+    /// Print the outcome as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use classlens::text::model::{self, ModelError};
-use common::{bin, fetched};
+use common::{bin, fetched, json_output};
 
 /// A copy of the model folder to damage.
 fn copy_of(dir: &Path, to: &Path) -> PathBuf {
@@ -41,17 +41,13 @@ fn the_fetched_model_matches_its_manifest() {
         ]
     );
 
-    let out = Command::new(bin())
-        .args(["model", "info", "--json", "--model-dir"])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = json_output(&[
+        "model".as_ref(),
+        "info".as_ref(),
+        "--json".as_ref(),
+        "--model-dir".as_ref(),
+        dir.as_os_str(),
+    ]);
     assert_eq!(json["id"], "all-MiniLM-L6-v2");
     assert_eq!(json["verified"], true);
 }

@@ -1,5 +1,6 @@
 //! One function per subcommand: open the store, call the library, print.
 
+mod analyze;
 mod demo;
 mod ingest;
 mod model;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Stats(args)) => stats::run(&cli.db, &args),
         Some(Command::Query(args)) => query::run(&cli.db, &args),
         Some(Command::Model(command)) => model::run(command),
+        Some(Command::Analyze(args)) => analyze::run(&cli.db, &args),
         None => overview(&cli.db, &cli.ui),
     }
 }

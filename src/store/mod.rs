@@ -1,6 +1,7 @@
 //! The one owner of the DuckDB file: opening it, its schema, typed queries and ingest.
 
 pub mod dashboard;
+pub mod embeddings;
 mod error;
 pub mod ingest;
 pub mod reports;
@@ -31,6 +32,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         4,
         "activity_weekly",
         include_str!("../../queries/schema/004_activity_weekly.sql"),
+    ),
+    (
+        5,
+        "embeddings",
+        include_str!("../../queries/schema/005_embeddings.sql"),
     ),
 ];
 

@@ -151,6 +151,19 @@ impl Encoder {
     /// One vector per text, in order. Texts are batched by similar length so
     /// that little padding is computed.
     pub fn encode(&self, texts: &[&str], batch_size: usize) -> Result<Vec<Vec<f32>>, EncoderError> {
+        Ok(self
+            .encode_counted(texts, batch_size)?
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect())
+    }
+
+    /// Like [`Encoder::encode`], each vector with the number of tokens it was made from.
+    pub fn encode_counted(
+        &self,
+        texts: &[&str],
+        batch_size: usize,
+    ) -> Result<Vec<(Vec<f32>, usize)>, EncoderError> {
         let mut tokens = Vec::with_capacity(texts.len());
         for (index, text) in texts.iter().enumerate() {
             let encoding = self
@@ -163,11 +176,11 @@ impl Encoder {
             });
         }
         tokens.sort_by_key(|t| t.ids.len());
-        let mut out = vec![Vec::new(); texts.len()];
+        let mut out = vec![(Vec::new(), 0); texts.len()];
         for batch in tokens.chunks(batch_size.max(1)) {
             let vectors = self.encode_batch(batch)?;
             for (t, v) in batch.iter().zip(vectors) {
-                out[t.index] = v;
+                out[t.index] = (v, t.ids.len());
             }
         }
         Ok(out)
@@ -201,7 +214,7 @@ impl Encoder {
 }
 
 /// At most MAX_CHARS characters, cut on a character boundary.
-fn clip(text: &str) -> &str {
+pub fn clip(text: &str) -> &str {
     match text.char_indices().nth(MAX_CHARS) {
         Some((at, _)) => &text[..at],
         None => text,

@@ -1,6 +1,127 @@
-//! Text understanding: the BERT encoder's model files (and, to come, encoding,
-//! the embedding cache and what is read from comments). The only module that
-//! touches candle.
+//! Text understanding: the BERT encoder's model files, encoding, and the
+//! embedding cache that keeps any text from being encoded twice. The only
+//! module that touches candle.
 
 pub mod encoder;
 pub mod model;
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::store::embeddings::Embedding;
+use crate::store::{Store, StoreError};
+use encoder::{Encoder, EncoderError};
+
+/// Texts encoded and stored per transaction: an interrupted analysis keeps
+/// what it finished.
+const CHUNK: usize = 512;
+
+/// The text as the encoder sees it: control characters dropped and runs of
+/// whitespace made one space (BERT's tokenizer does both anyway, so the vector
+/// is the same), cut at the encoder's character limit. Empty means "nothing to encode".
+pub fn normalise(text: &str) -> String {
+    let kept: String = encoder::clip(text)
+        .chars()
+        .filter(|c| !c.is_control() || c.is_whitespace())
+        .collect();
+    kept.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The cache key of a normalised text: the first 128 bits of its sha256, in hex.
+pub fn text_hash(normalised: &str) -> String {
+    Sha256::digest(normalised.as_bytes())[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct EncodeReport {
+    /// Distinct texts found in the tables.
+    pub texts: usize,
+    /// Of those, empty once normalised (whitespace, control characters only).
+    pub skipped_empty: usize,
+    /// Normalised texts that were already in the cache.
+    pub cached: usize,
+    /// Encoded now.
+    pub encoded: usize,
+    pub tokens: usize,
+    pub seconds: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Encoder(#[from] EncoderError),
+}
+
+/// Encodes every text of the database not yet in the cache for `model`.
+pub fn encode_new_texts(
+    store: &mut Store,
+    encoder: &Encoder,
+    model: &str,
+    batch_size: usize,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<EncodeReport, AnalyzeError> {
+    let started = Instant::now();
+    let texts = store.analysis_texts()?;
+    let mut report = EncodeReport {
+        texts: texts.len(),
+        ..EncodeReport::default()
+    };
+    let cached = store.embedded_hashes(model)?;
+    // hash -> normalised text, each once.
+    let mut todo: BTreeMap<String, String> = BTreeMap::new();
+    for text in &texts {
+        let normalised = normalise(text);
+        if normalised.is_empty() {
+            report.skipped_empty += 1;
+            continue;
+        }
+        let hash = text_hash(&normalised);
+        if cached.contains(&hash) {
+            report.cached += 1;
+        } else {
+            todo.insert(hash, normalised);
+        }
+    }
+    let todo: Vec<(String, String)> = todo.into_iter().collect();
+    for chunk in todo.chunks(CHUNK) {
+        let refs: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
+        let vectors = encoder.encode_counted(&refs, batch_size)?;
+        let mut rows = Vec::with_capacity(chunk.len());
+        for ((hash, _), (vector, tokens)) in chunk.iter().zip(vectors) {
+            report.tokens += tokens;
+            rows.push(Embedding {
+                text_hash: hash.clone(),
+                tokens: u16::try_from(tokens).unwrap_or(u16::MAX),
+                vector,
+            });
+        }
+        store.save_embeddings(model, &rows)?;
+        report.encoded += chunk.len();
+        progress(report.encoded, todo.len());
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalising_drops_controls_and_folds_whitespace() {
+        assert_eq!(normalise("  a\tb\n\nc \u{7}d "), "a b c d");
+        assert_eq!(normalise(" \t\n "), "");
+        assert_eq!(normalise("\u{0}\u{1b}"), "");
+        assert_eq!(text_hash("a b").len(), 32);
+        assert_ne!(text_hash("a b"), text_hash("a  b "));
+        assert_eq!(text_hash(&normalise("a  b ")), text_hash("a b"));
+    }
+}

@@ -195,3 +195,17 @@ pub fn fetched() -> &'static Path {
         dir
     })
 }
+
+/// Runs classlens with `args`, expects success, and parses its JSON output.
+pub fn json_output<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> serde_json::Value {
+    let out = std::process::Command::new(bin())
+        .args(args)
+        .output()
+        .expect("run classlens");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON output")
+}

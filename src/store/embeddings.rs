@@ -1,0 +1,91 @@
+//! The embedding cache: which texts exist to encode, which are encoded, and
+//! writing new vectors.
+
+use std::collections::HashSet;
+
+use duckdb::params;
+
+use super::error::DbContext;
+use super::{Store, StoreError};
+
+/// One encoded text, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embedding {
+    pub text_hash: String,
+    pub tokens: u16,
+    pub vector: Vec<f32>,
+}
+
+impl Store {
+    /// Every distinct text the analysis reads, as written.
+    pub fn analysis_texts(&self) -> Result<Vec<String>, StoreError> {
+        let context = "collecting the texts to analyse";
+        let mut stmt = self
+            .conn()
+            .prepare(include_str!("../../queries/derived/analysis_texts.sql"))
+            .context(context)?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, Option<String>>(0))
+            .context(context)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.extend(row.context(context)?);
+        }
+        Ok(out)
+    }
+
+    /// The hashes of the texts already encoded with `model`.
+    pub fn embedded_hashes(&self, model: &str) -> Result<HashSet<String>, StoreError> {
+        let context = "reading the embedding cache";
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT text_hash FROM embeddings WHERE model = ?")
+            .context(context)?;
+        let rows = stmt
+            .query_map(params![model], |r| r.get::<_, String>(0))
+            .context(context)?;
+        rows.collect::<Result<HashSet<_>, _>>().context(context)
+    }
+
+    /// Stores vectors in one transaction; a hash already there is kept as it is.
+    pub fn save_embeddings(
+        &mut self,
+        model: &str,
+        embeddings: &[Embedding],
+    ) -> Result<(), StoreError> {
+        self.require_write("storing embeddings")?;
+        let context = "storing embeddings";
+        let tx = self.conn.transaction().context(context)?;
+        {
+            let mut stmt = tx
+                .prepare("INSERT INTO embeddings VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+                .context(context)?;
+            for e in embeddings {
+                let bytes: Vec<u8> = e.vector.iter().flat_map(|x| x.to_le_bytes()).collect();
+                stmt.execute(params![model, e.text_hash, e.tokens, bytes])
+                    .context(context)?;
+            }
+        }
+        tx.commit().context(context)
+    }
+
+    /// One stored vector, if there.
+    pub fn embedding(&self, model: &str, text_hash: &str) -> Result<Option<Vec<f32>>, StoreError> {
+        let context = "reading an embedding";
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT vector FROM embeddings WHERE model = ? AND text_hash = ?")
+            .context(context)?;
+        let mut rows = stmt.query(params![model, text_hash]).context(context)?;
+        let Some(row) = rows.next().context(context)? else {
+            return Ok(None);
+        };
+        let bytes: Vec<u8> = row.get(0).context(context)?;
+        Ok(Some(
+            bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+        ))
+    }
+}

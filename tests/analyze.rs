@@ -1,0 +1,89 @@
+//! `classlens analyze` on the fixture school with the real model: every text
+//! encoded once, nothing encoded twice, empty texts counted and skipped.
+
+mod common;
+
+use std::path::Path;
+
+use classlens::store::ingest::IngestOptions;
+use classlens::store::{Access, Store};
+use classlens::text::encoder::{DeviceChoice, Encoder};
+use classlens::text::{normalise, text_hash};
+use common::{fetched, json_output, write};
+
+fn analyze(db: &Path) -> serde_json::Value {
+    json_output(&[
+        "analyze".as_ref(),
+        "--json".as_ref(),
+        "--device".as_ref(),
+        "cpu".as_ref(),
+        "--db".as_ref(),
+        db.as_os_str(),
+        "--model-dir".as_ref(),
+        fetched().as_os_str(),
+    ])
+}
+
+#[test]
+fn texts_are_encoded_once_and_found_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("school.duckdb");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/dashboard-school");
+    let extra = dir.path().join("extra");
+    std::fs::create_dir(&extra).unwrap();
+    // A comment of control characters only, and one that differs from another
+    // only in spacing: the first is skipped, the second shares a vector.
+    write(
+        &extra,
+        "comments.csv",
+        "comment_id,student_id,resource_id,time,text\n\
+         x1,s000001,,2026-06-01T10:00:00,\"\u{7}\u{7}\"\n\
+         x2,s000001,,2026-06-01T10:05:00,\"great   video\"\n\
+         x3,s000002,,2026-06-01T10:06:00,\" great video \"\n",
+    );
+    {
+        let mut store = Store::open(&db, Access::ReadWrite).unwrap();
+        store
+            .ingest(&[fixture, extra], &IngestOptions::default(), &mut |_| {})
+            .unwrap();
+    }
+
+    let first = analyze(&db);
+    let encode = &first["encode"];
+    let texts = encode["texts"].as_u64().unwrap();
+    let encoded = encode["encoded"].as_u64().unwrap();
+    assert_eq!(encode["skipped_empty"], 1, "{first}");
+    assert_eq!(encode["cached"], 0, "{first}");
+    // All but the empty one and the second spelling of "great video".
+    assert!(texts > 900, "{first}");
+    assert_eq!(encoded, texts - 2, "{first}");
+
+    let second = analyze(&db);
+    assert_eq!(second["encode"]["encoded"], 0, "{second}");
+    // Every text but the empty one is in the cache now, both spellings included.
+    assert_eq!(
+        second["encode"]["cached"].as_u64(),
+        Some(texts - 1),
+        "{second}"
+    );
+
+    // The stored vector is the encoder's.
+    let model = first["model"].as_str().unwrap();
+    assert!(
+        model.starts_with("all-MiniLM-L6-v2@53aa51172d14"),
+        "{model}"
+    );
+    let store = Store::open(&db, Access::ReadOnly).unwrap();
+    let stored = store
+        .embedding(model, &text_hash(&normalise(" great video ")))
+        .unwrap()
+        .expect("cached");
+    let encoder = Encoder::load(fetched(), DeviceChoice::Cpu, 256).unwrap();
+    let direct = &encoder.encode(&["great video"], 1).unwrap()[0];
+    let dot: f32 = stored.iter().zip(direct).map(|(a, b)| a * b).sum();
+    assert!(dot > 0.99999, "{dot}");
+    assert_eq!(
+        common::count(&db, "embeddings"),
+        i64::try_from(encoded).unwrap()
+    );
+}
