@@ -2,7 +2,7 @@
 //! and rosters from the weekly activity summary, and small per-student,
 //! per-skill and per-resource reads.
 
-use duckdb::{Row, params};
+use duckdb::params;
 
 use super::error::DbContext;
 use super::{Store, StoreError};
@@ -380,18 +380,6 @@ impl Store {
                 },
             )?,
         })
-    }
-
-    fn rows<T, P: duckdb::Params>(
-        &self,
-        sql: &str,
-        params: P,
-        context: &str,
-        map: impl FnMut(&Row<'_>) -> duckdb::Result<T>,
-    ) -> Result<Vec<T>, StoreError> {
-        let mut stmt = self.conn().prepare(sql).context(context)?;
-        let rows = stmt.query_map(params, map).context(context)?;
-        rows.collect::<Result<Vec<_>, _>>().context(context)
     }
 }
 

@@ -19,32 +19,24 @@ pub struct Embedding {
 impl Store {
     /// Every distinct text the analysis reads, as written.
     pub fn analysis_texts(&self) -> Result<Vec<String>, StoreError> {
-        let context = "collecting the texts to analyse";
-        let mut stmt = self
-            .conn()
-            .prepare(include_str!("../../queries/derived/analysis_texts.sql"))
-            .context(context)?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, Option<String>>(0))
-            .context(context)?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.extend(row.context(context)?);
-        }
-        Ok(out)
+        let texts = self.rows(
+            include_str!("../../queries/derived/analysis_texts.sql"),
+            [],
+            "collecting the texts to analyse",
+            |r| r.get::<_, Option<String>>(0),
+        )?;
+        Ok(texts.into_iter().flatten().collect())
     }
 
     /// The hashes of the texts already encoded with `model`.
     pub fn embedded_hashes(&self, model: &str) -> Result<HashSet<String>, StoreError> {
-        let context = "reading the embedding cache";
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT text_hash FROM embeddings WHERE model = ?")
-            .context(context)?;
-        let rows = stmt
-            .query_map(params![model], |r| r.get::<_, String>(0))
-            .context(context)?;
-        rows.collect::<Result<HashSet<_>, _>>().context(context)
+        let hashes = self.rows(
+            "SELECT text_hash FROM embeddings WHERE model = ?",
+            params![model],
+            "reading the embedding cache",
+            |r| r.get::<_, String>(0),
+        )?;
+        Ok(hashes.into_iter().collect())
     }
 
     /// Stores vectors in one transaction; a hash already there is kept as it is.

@@ -203,20 +203,31 @@ impl Store {
         Ok(())
     }
 
+    /// Every row of one query, each made by `map`; `context` names the work in errors.
+    pub(crate) fn rows<T, P: duckdb::Params>(
+        &self,
+        sql: &str,
+        params: P,
+        context: &str,
+        map: impl FnMut(&duckdb::Row<'_>) -> duckdb::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut stmt = self.conn.prepare(sql).context(context)?;
+        let rows = stmt.query_map(params, map).context(context)?;
+        rows.collect::<Result<Vec<_>, _>>().context(context)
+    }
+
     pub fn table_counts(&self) -> Result<Vec<TableCount>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(include_str!("../../queries/stats/table_counts.sql"))
-            .context("counting rows")?;
-        let rows = stmt
-            .query_map([], |r| {
+        self.rows(
+            include_str!("../../queries/stats/table_counts.sql"),
+            [],
+            "counting rows",
+            |r| {
                 Ok(TableCount {
                     table: r.get(0)?,
                     rows: r.get(1)?,
                 })
-            })
-            .context("counting rows")?;
-        rows.collect::<Result<Vec<_>, _>>().context("counting rows")
+            },
+        )
     }
 
     pub fn activity_span(&self) -> Result<ActivitySpan, StoreError> {
@@ -236,12 +247,11 @@ impl Store {
     }
 
     pub fn class_overview(&self) -> Result<Vec<ClassOverview>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(include_str!("../../queries/stats/class_overview.sql"))
-            .context("summarising classes")?;
-        let rows = stmt
-            .query_map([], |r| {
+        self.rows(
+            include_str!("../../queries/stats/class_overview.sql"),
+            [],
+            "summarising classes",
+            |r| {
                 Ok(ClassOverview {
                     class_id: r.get(0)?,
                     name: r.get(1)?,
@@ -250,10 +260,8 @@ impl Store {
                     correct_rate: r.get(4)?,
                     minutes_watched: r.get(5)?,
                 })
-            })
-            .context("summarising classes")?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .context("summarising classes")
+            },
+        )
     }
 }
 
