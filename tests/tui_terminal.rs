@@ -74,15 +74,21 @@ impl Tmux {
 
     /// Waits until the screen shows `text` (the dashboard works in the background).
     fn wait_for(&self, text: &str) -> String {
+        self.wait_for_all(&[text])
+    }
+
+    /// Waits until the screen shows every one of `texts`: a capture can catch a
+    /// frame half written, so one marker on screen does not mean the rest is.
+    fn wait_for_all(&self, texts: &[&str]) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let screen = self.screen();
-            if screen.contains(text) {
+            if texts.iter().all(|t| screen.contains(t)) {
                 return screen;
             }
             assert!(
                 Instant::now() < deadline,
-                "the screen never showed {text:?}; it shows:\n{screen}"
+                "the screen never showed all of {texts:?}; it shows:\n{screen}"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -178,7 +184,7 @@ fn a_teacher_opens_a_student_and_quits_leaving_the_terminal_sane() {
     );
 
     tmux.keys(&["Enter"]);
-    let roster = tmux.wait_for("sorted by name");
+    let roster = tmux.wait_for_all(&["sorted by name", &expected]);
     assert!(roster.contains(&expected), "{expected} not in\n{roster}");
 
     // A second teacher reads the same file while the dashboard has it open.
@@ -193,7 +199,7 @@ fn a_teacher_opens_a_student_and_quits_leaving_the_terminal_sane() {
     );
 
     tmux.keys(&["j", "Enter"]);
-    let student = tmux.wait_for("Resources viewed");
+    let student = tmux.wait_for_all(&["Resources viewed", "3 Student: ", &expected, "answers, "]);
     assert!(student.contains("3 Student: "), "{student}");
     assert!(
         student.contains(&expected),
