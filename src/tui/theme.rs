@@ -86,6 +86,19 @@ impl Theme {
             .add_modifier(Modifier::UNDERLINED | Modifier::REVERSED)
     }
 
+    /// A table row, in reverse video when the cursor is on it.
+    pub fn row<'a>(
+        &self,
+        row: ratatui::widgets::Row<'a>,
+        selected: bool,
+    ) -> ratatui::widgets::Row<'a> {
+        if selected {
+            row.style(self.selected())
+        } else {
+            row
+        }
+    }
+
     pub fn selected(&self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED)
     }

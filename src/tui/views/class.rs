@@ -123,12 +123,7 @@ fn roster(app: &App, students: &[StudentRow], frame: &mut Frame, area: Rect) {
                 Cell::from(Span::styled(t.dash(), t.dim())),
                 Cell::from(Span::styled(t.dash(), t.dim())),
             ]);
-            let row = Row::new(cells);
-            if start + offset == listing.selected {
-                row.style(t.selected())
-            } else {
-                row
-            }
+            t.row(Row::new(cells), start + offset == listing.selected)
         });
     let title = listing_title(
         t,

@@ -126,12 +126,7 @@ fn results(app: &App, frame: &mut Frame, area: Rect) {
                 Some(v) => Cell::from(clip(t, v, w)),
                 None => Cell::from(Span::styled("NULL", t.dim())),
             });
-        let row = Row::new(cells);
-        if i == q.row && q.in_results {
-            row.style(t.selected())
-        } else {
-            row
-        }
+        t.row(Row::new(cells), i == q.row && q.in_results)
     });
     let table = Table::new(rows, widths.iter().map(|&w| Constraint::Length(w as u16)))
         .header(header)

@@ -71,12 +71,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                     ResourceColumn::Length => right(minutes(r.minutes)),
                 })
                 .collect();
-            let row = Row::new(cells);
-            if start + offset == listing.selected {
-                row.style(t.selected())
-            } else {
-                row
-            }
+            t.row(Row::new(cells), start + offset == listing.selected)
         });
     let title = listing_title(
         t,
