@@ -6,7 +6,9 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use candle_transformers::models::bert::Config;
+
+use super::bert::{Bert, mean_pool_normalised};
 use tokenizers::{Tokenizer, TruncationParams};
 
 /// Characters kept of one text before tokenising: far more than 256 tokens
@@ -73,7 +75,7 @@ fn device(choice: DeviceChoice) -> Result<Device, EncoderError> {
 }
 
 pub struct Encoder {
-    model: BertModel,
+    model: Bert,
     tokenizer: Tokenizer,
     device: Device,
     dim: usize,
@@ -122,7 +124,7 @@ impl Encoder {
         // SAFETY of the mmap: the file is the verified model, not written while in use.
         let weights = [dir.join("model.safetensors")];
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&weights, DType::F32, &device)? };
-        let model = BertModel::load(vb, &config)?;
+        let model = Bert::load(vb, &config)?;
         Ok(Encoder {
             model,
             tokenizer,
@@ -187,29 +189,17 @@ impl Encoder {
     }
 
     fn encode_batch(&self, batch: &[Tokens]) -> Result<Vec<Vec<f32>>, EncoderError> {
-        let width = batch.iter().map(|t| t.ids.len()).max().unwrap_or(0).max(1);
+        let lengths: Vec<usize> = batch.iter().map(|t| t.ids.len()).collect();
+        let width = lengths.iter().copied().max().unwrap_or(0).max(1);
         let mut ids = Vec::with_capacity(batch.len() * width);
-        let mut mask = Vec::with_capacity(batch.len() * width);
         for t in batch {
             ids.extend_from_slice(&t.ids);
-            mask.extend(std::iter::repeat_n(1u32, t.ids.len()));
-            // Pad id 0 is BERT's [PAD]; the mask keeps it out of attention and pooling.
+            // Pad id 0 is BERT's [PAD]; the lengths keep it out of attention and pooling.
             ids.extend(std::iter::repeat_n(0u32, width - t.ids.len()));
-            mask.extend(std::iter::repeat_n(0u32, width - t.ids.len()));
         }
-        let shape = (batch.len(), width);
-        let ids = Tensor::from_vec(ids, shape, &self.device)?;
-        let mask = Tensor::from_vec(mask, shape, &self.device)?;
-        let types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
-        // Mean over the real tokens, then unit length.
-        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
-        let counts = mask.sum(1)?;
-        let mean = summed.broadcast_div(&counts)?;
-        let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?;
-        let unit = mean.broadcast_div(&norms)?;
-        Ok(unit.to_vec2::<f32>()?)
+        let ids = Tensor::from_vec(ids, (batch.len(), width), &self.device)?;
+        let hidden = self.model.forward(&ids, &lengths)?;
+        Ok(mean_pool_normalised(&hidden, &lengths)?)
     }
 }
 

@@ -2,6 +2,7 @@
 //! embedding cache that keeps any text from being encoded twice. The only
 //! module that touches candle.
 
+pub mod bert;
 pub mod encoder;
 pub mod model;
 
