@@ -1,13 +1,14 @@
 //! Encoder throughput: texts/s and tokens/s over CSV files of texts (column
 //! `text`), batch 32, model loading and one warm-up batch not timed, 3 passes
 //! (fastest and median printed). Threads: RAYON_NUM_THREADS (benches/encoder.sh
-//! sets 2, as the peer).
+//! sets 2, as the peer). Precision: CLASSLENS_PRECISION=auto|f32|bf16.
 //!
 //! `cargo bench --bench encoder -- MODEL_DIR FILE.csv...`
 
 use std::path::PathBuf;
 use std::time::Instant;
 
+use classlens::text::bert::parse_precision;
 use classlens::text::encoder::{DeviceChoice, Encoder};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -30,7 +31,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             texts.push(record?.get(column).unwrap_or("").to_string());
         }
     }
-    let encoder = Encoder::load(&PathBuf::from(model), DeviceChoice::Auto, 256)?;
+    let precision =
+        parse_precision(&std::env::var("CLASSLENS_PRECISION").unwrap_or("auto".into()))?;
+    let encoder =
+        Encoder::load_with_precision(&PathBuf::from(model), DeviceChoice::Auto, 256, precision)?;
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     encoder.encode(&refs[..32.min(refs.len())], 32)?;
     let mut runs = Vec::new();
@@ -45,7 +49,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The peer reports its fastest pass; both are printed to compare like with like.
     let (fastest, median) = (runs[0], runs[1]);
     println!(
-        "classlens candle fp32 ({}): {} texts, {tokens} tokens; fastest {fastest:.2} s = {:.1} texts/s, {:.0} tokens/s; median {median:.2} s = {:.1} texts/s",
+        "classlens candle {} ({}): {} texts, {tokens} tokens; fastest {fastest:.2} s = {:.1} texts/s, {:.0} tokens/s; median {median:.2} s = {:.1} texts/s",
+        encoder.precision().name(),
         encoder.device_name(),
         texts.len(),
         texts.len() as f64 / fastest,

@@ -64,6 +64,10 @@ pub struct AnalyzeArgs {
     #[arg(long, default_value = "auto", value_name = "DEVICE")]
     pub device: crate::text::encoder::DeviceChoice,
 
+    /// The encoder's linear layers: auto (bf16 on CPUs with AVX512-BF16, else f32), f32 or bf16
+    #[arg(long, default_value = "auto", value_name = "PRECISION", value_parser = crate::text::bert::parse_precision)]
+    pub precision: Option<crate::text::bert::Precision>,
+
     /// Texts per encoder batch
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub batch_size: u32,

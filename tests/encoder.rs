@@ -3,6 +3,7 @@
 
 mod common;
 
+use classlens::text::bert::Precision;
 use classlens::text::encoder::{DeviceChoice, Encoder};
 use common::fetched;
 
@@ -43,9 +44,24 @@ fn reference() -> (Vec<String>, Vec<Vec<f64>>) {
 
 #[test]
 fn every_vector_matches_sentence_transformers() {
+    parity(Precision::F32);
+}
+
+#[test]
+fn bf16_vectors_match_sentence_transformers_too() {
+    if Precision::fastest(&candle_core::Device::Cpu) != Precision::Bf16 {
+        eprintln!("this CPU has no AVX512-BF16: classlens encodes in f32 here");
+        return;
+    }
+    parity(Precision::Bf16);
+}
+
+fn parity(precision: Precision) {
     let (texts, expected) = reference();
     assert!(texts.len() >= 100);
-    let encoder = Encoder::load(fetched(), DeviceChoice::Cpu, 256).unwrap();
+    let encoder =
+        Encoder::load_with_precision(fetched(), DeviceChoice::Cpu, 256, Some(precision)).unwrap();
+    assert_eq!(encoder.precision(), precision);
     assert_eq!(encoder.dim(), 384);
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let got = encoder.encode(&refs, 32).unwrap();
@@ -58,7 +74,12 @@ fn every_vector_matches_sentence_transformers() {
         let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-4, "{text:?} has norm {norm}");
     }
-    eprintln!("lowest cosine {:.7} for {:?}", worst.0, worst.1);
+    eprintln!(
+        "{}: lowest cosine {:.7} for {:?}",
+        precision.name(),
+        worst.0,
+        worst.1
+    );
     assert!(worst.0 >= 0.999, "cosine {} for {:?}", worst.0, worst.1);
 }
 

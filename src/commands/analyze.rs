@@ -29,7 +29,8 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
             .get(..12)
             .unwrap_or(&info.weights_sha256)
     );
-    let encoder = Encoder::load(&info.dir, args.device, manifest.max_tokens)?;
+    let encoder =
+        Encoder::load_with_precision(&info.dir, args.device, manifest.max_tokens, args.precision)?;
     let started = std::time::Instant::now();
     let report = text::encode_new_texts(
         &mut store,
@@ -51,6 +52,7 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
             serde_json::to_string_pretty(&serde_json::json!({
                 "model": model_key,
                 "device": encoder.device_name(),
+                "precision": encoder.precision().name(),
                 "encode": report,
             }))?
         );
@@ -64,9 +66,10 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
         report.seconds,
         if report.encoded > 0 {
             format!(
-                ", {:.0} texts/s on {}",
+                ", {:.0} texts/s on {}, {}",
                 report.encoded as f64 / report.seconds.max(1e-9),
-                encoder.device_name()
+                encoder.device_name(),
+                encoder.precision().name()
             )
         } else {
             String::new()

@@ -8,7 +8,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::Config;
 
-use super::bert::{Bert, mean_pool_normalised};
+use super::bert::{Bert, Precision, mean_pool_normalised};
 use tokenizers::{Tokenizer, TruncationParams};
 
 /// Characters kept of one text before tokenising: far more than 256 tokens
@@ -78,6 +78,7 @@ pub struct Encoder {
     model: Bert,
     tokenizer: Tokenizer,
     device: Device,
+    precision: Precision,
     dim: usize,
 }
 
@@ -88,13 +89,25 @@ struct Tokens {
 }
 
 impl Encoder {
-    /// Loads a BERT folder (config.json, tokenizer.json, model.safetensors).
+    /// Loads a BERT folder (config.json, tokenizer.json, model.safetensors),
+    /// in the fastest precision the device has (see [`Precision::fastest`]).
     pub fn load(
         dir: &Path,
         choice: DeviceChoice,
         max_tokens: usize,
     ) -> Result<Encoder, EncoderError> {
+        Encoder::load_with_precision(dir, choice, max_tokens, None)
+    }
+
+    /// Like [`Encoder::load`]; `precision` None picks the fastest.
+    pub fn load_with_precision(
+        dir: &Path,
+        choice: DeviceChoice,
+        max_tokens: usize,
+        precision: Option<Precision>,
+    ) -> Result<Encoder, EncoderError> {
         let device = device(choice)?;
+        let precision = precision.unwrap_or_else(|| Precision::fastest(&device));
         let config_path = dir.join("config.json");
         let config: Config = std::fs::read_to_string(&config_path)
             .map_err(|e| e.to_string())
@@ -124,11 +137,12 @@ impl Encoder {
         // SAFETY of the mmap: the file is the verified model, not written while in use.
         let weights = [dir.join("model.safetensors")];
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&weights, DType::F32, &device)? };
-        let model = Bert::load(vb, &config)?;
+        let model = Bert::load(vb, &config, precision)?;
         Ok(Encoder {
             model,
             tokenizer,
             device,
+            precision,
             dim: config.hidden_size,
         })
     }
@@ -139,6 +153,10 @@ impl Encoder {
 
     pub fn device_name(&self) -> &'static str {
         if self.device.is_cuda() { "cuda" } else { "cpu" }
+    }
+
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// Tokens per text after truncation, [CLS] and [SEP] included.

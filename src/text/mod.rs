@@ -3,6 +3,7 @@
 //! module that touches candle.
 
 pub mod bert;
+mod bf16;
 pub mod encoder;
 pub mod model;
 
