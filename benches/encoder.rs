@@ -1,14 +1,14 @@
 //! Encoder throughput: texts/s and tokens/s over CSV files of texts (column
 //! `text`), batch 32, model loading and one warm-up batch not timed, 3 passes
 //! (fastest and median printed). Threads: RAYON_NUM_THREADS (benches/encoder.sh
-//! sets 2, as the peer). Precision: CLASSLENS_PRECISION=auto|f32|bf16.
+//! sets 2, as the peer). Precision: CLASSLENS_PRECISION=f32|bf16 (default: the fastest).
 //!
 //! `cargo bench --bench encoder -- MODEL_DIR FILE.csv...`
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use classlens::text::bert::parse_precision;
+use classlens::text::bert::Precision;
 use classlens::text::encoder::{DeviceChoice, Encoder};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,8 +31,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             texts.push(record?.get(column).unwrap_or("").to_string());
         }
     }
-    let precision =
-        parse_precision(&std::env::var("CLASSLENS_PRECISION").unwrap_or("auto".into()))?;
+    let precision = match std::env::var("CLASSLENS_PRECISION") {
+        Ok(name) => Some(name.parse::<Precision>()?),
+        Err(_) => None,
+    };
     let encoder =
         Encoder::load_with_precision(&PathBuf::from(model), DeviceChoice::Auto, 256, precision)?;
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();

@@ -64,8 +64,8 @@ pub struct AnalyzeArgs {
     #[arg(long, default_value = "auto", value_name = "DEVICE")]
     pub device: crate::text::encoder::DeviceChoice,
 
-    /// The encoder's linear layers: auto (bf16 on CPUs with AVX512-BF16, else f32), f32 or bf16
-    #[arg(long, default_value = "auto", value_name = "PRECISION", value_parser = crate::text::bert::parse_precision)]
+    /// The encoder's linear layers, f32 or bf16 (default: bf16 on CPUs with AVX512-BF16, else f32)
+    #[arg(long, value_name = "PRECISION")]
     pub precision: Option<crate::text::bert::Precision>,
 
     /// Texts per encoder batch

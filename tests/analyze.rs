@@ -1,5 +1,6 @@
-//! `classlens analyze` on the fixture school with the real model: every text
-//! encoded once, nothing encoded twice, empty texts counted and skipped.
+//! `classlens analyze` on the fixture schools with the real model: every text
+//! encoded once, nothing encoded twice, empty texts counted and skipped, and
+//! hostile texts handled without a wrong vector.
 
 mod common;
 
@@ -86,4 +87,72 @@ fn texts_are_encoded_once_and_found_again() {
         common::count(&db, "embeddings"),
         i64::try_from(encoded).unwrap()
     );
+}
+
+/// 100 KB texts (prose and one endless word), whitespace only, zero-width
+/// characters only, emoji, control characters mid-sentence, right-to-left
+/// script: nothing panics, the empty ones are counted and not stored, and
+/// every stored vector is the encoder's, finite and of unit length.
+#[test]
+fn hostile_texts_are_skipped_or_encoded_never_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("school.duckdb");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/small-school");
+    let extra = dir.path().join("extra");
+    std::fs::create_dir(&extra).unwrap();
+    let long_prose = "Fractions were hard but the video helped me. ".repeat(2300);
+    let long_word = "a".repeat(100_000);
+    let texts = [
+        long_prose.as_str(),
+        long_word.as_str(),
+        " \t  \u{3000} ",
+        "\u{200B}\u{200B}\u{FEFF}",
+        "\u{1F44D}\u{1F525}",
+        "good\u{1b}[31m video\u{7}!",
+        "\u{647}\u{630}\u{627} \u{645}\u{641}\u{64a}\u{62f}",
+    ];
+    let mut csv = String::from("comment_id,student_id,resource_id,time,text\n");
+    for (i, text) in texts.iter().enumerate() {
+        csv.push_str(&format!(
+            "h{i},s1,,2026-06-01T10:0{i}:00,\"{}\"\n",
+            text.replace('"', "\"\"")
+        ));
+    }
+    write(&extra, "comments.csv", csv);
+    {
+        let mut store = Store::open(&db, Access::ReadWrite).unwrap();
+        store
+            .ingest(&[fixture, extra], &IngestOptions::default(), &mut |_| {})
+            .unwrap();
+    }
+
+    let report = analyze(&db);
+    let encode = &report["encode"];
+    // Whitespace only (the ideographic space included) and zero-width only.
+    assert_eq!(encode["skipped_empty"], 2, "{report}");
+    let encoded = encode["encoded"].as_u64().unwrap();
+    assert_eq!(
+        common::count(&db, "embeddings"),
+        i64::try_from(encoded).unwrap()
+    );
+
+    let model = report["model"].as_str().unwrap();
+    let store = Store::open(&db, Access::ReadOnly).unwrap();
+    let encoder = Encoder::load(fetched(), DeviceChoice::Cpu, 256).unwrap();
+    for text in texts {
+        let stored = store
+            .embedding(model, &text_hash(&normalise(text)))
+            .unwrap();
+        let empty = normalise(text).is_empty() || text.starts_with('\u{200B}');
+        assert_eq!(stored.is_none(), empty, "{text:.40?}");
+        let Some(stored) = stored else { continue };
+        assert!(stored.iter().all(|x| x.is_finite()), "{text:.40?}");
+        let norm: f32 = stored.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "{text:.40?}: norm {norm}");
+        let direct = &encoder.encode(&[text], 1).unwrap()[0];
+        let dot: f32 = stored.iter().zip(direct).map(|(a, b)| a * b).sum();
+        assert!(dot > 0.9999, "{text:.40?}: {dot}");
+    }
+    // The 100 KB texts were cut to the encoder's 256 tokens.
+    assert_eq!(encoder.count_tokens(&long_prose).unwrap(), 256);
 }

@@ -39,6 +39,45 @@ pub fn to_bf16(value: f32) -> u16 {
     (bits.wrapping_add(round) >> 16) as u16
 }
 
+/// `out` = `x` in bfloat16, as [`to_bf16`] rounds (32 at a time where the CPU can).
+pub fn to_bf16_slice(x: &[f32], out: &mut Vec<u16>) {
+    out.clear();
+    out.resize(x.len(), 0);
+    let whole = x.len() / 32 * 32;
+    #[cfg(target_arch = "x86_64")]
+    if supported() {
+        // SAFETY: the CPU has the features; both slices hold `whole` values.
+        unsafe { to_bf16_vector(&x[..whole], &mut out[..whole]) };
+        for (o, v) in out[whole..].iter_mut().zip(&x[whole..]) {
+            *o = to_bf16(*v);
+        }
+        return;
+    }
+    for (o, v) in out.iter_mut().zip(x) {
+        *o = to_bf16(*v);
+    }
+}
+
+/// # Safety
+/// The CPU has AVX512F and AVX512-BF16; `out` is at least as long as `x`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn to_bf16_vector(x: &[f32], out: &mut [u16]) {
+    use std::arch::x86_64::*;
+    for (from, to) in x.chunks_exact(32).zip(out.chunks_exact_mut(32)) {
+        // SAFETY: 32 values each side; unaligned loads and stores.
+        unsafe {
+            let lo = _mm512_loadu_ps(from.as_ptr());
+            let hi = _mm512_loadu_ps(from.as_ptr().add(16));
+            let both = _mm512_cvtne2ps_pbh(hi, lo);
+            _mm512_storeu_si512(
+                to.as_mut_ptr().cast(),
+                std::mem::transmute::<__m512bh, __m512i>(both),
+            );
+        }
+    }
+}
+
 pub fn from_bf16(bits: u16) -> f32 {
     f32::from_bits((bits as u32) << 16)
 }
@@ -106,8 +145,7 @@ impl PackedWeights {
         {
             return false;
         }
-        scratch.clear();
-        scratch.extend(x.iter().map(|&v| to_bf16(v)));
+        to_bf16_slice(x, scratch);
         let vector = supported();
         let panel_len = PANEL * self.inputs;
         for (panel, weights) in self.tiles.chunks_exact(panel_len).enumerate() {

@@ -1,6 +1,6 @@
 use anyhow::Result;
 
-use super::progress::thousands;
+use super::progress::{Counter, thousands};
 use crate::cli::{AnalyzeArgs, DbArgs};
 use crate::text::encoder::Encoder;
 use crate::text::{self, model};
@@ -31,21 +31,22 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
     );
     let encoder =
         Encoder::load_with_precision(&info.dir, args.device, manifest.max_tokens, args.precision)?;
-    let started = std::time::Instant::now();
+    let mut counter: Option<Counter> = None;
     let report = text::encode_new_texts(
         &mut store,
         &encoder,
         &model_key,
         args.batch_size as usize,
         &mut |done, total| {
-            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            eprintln!(
-                "classlens: encoded {} of {} texts ({rate:.0} texts/s)",
-                thousands(done as u64),
-                thousands(total as u64)
-            );
+            counter
+                .get_or_insert_with(|| Counter::new(total as u64, "texts encoded"))
+                .set(done as u64, total as u64)
         },
-    )?;
+    );
+    if let Some(counter) = &counter {
+        counter.finish();
+    }
+    let report = report?;
     if args.json {
         println!(
             "{}",

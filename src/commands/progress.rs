@@ -64,6 +64,61 @@ impl Progress {
     }
 }
 
+/// Work of a known size: a bar with the rate and time left on a terminal; in
+/// a log, a line per update.
+pub struct Counter {
+    bar: Option<ProgressBar>,
+    what: &'static str,
+    started: Instant,
+}
+
+impl Counter {
+    /// `what` names the items, plural ("texts").
+    pub fn new(total: u64, what: &'static str) -> Counter {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(total);
+            let template = format!(
+                "{{bar:30}} {{human_pos}}/{{human_len}} {what} · {{per_sec:.0}} · {{eta}} left"
+            );
+            bar.set_style(
+                ProgressStyle::with_template(&template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(250));
+            bar
+        });
+        Counter {
+            bar,
+            what,
+            started: Instant::now(),
+        }
+    }
+
+    pub fn set(&self, done: u64, total: u64) {
+        match &self.bar {
+            Some(bar) => {
+                bar.set_length(total);
+                bar.set_position(done);
+            }
+            None => {
+                let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+                eprintln!(
+                    "classlens: {} of {} {} ({rate:.0}/s)",
+                    thousands(done),
+                    thousands(total),
+                    self.what
+                );
+            }
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);

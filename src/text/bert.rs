@@ -41,15 +41,15 @@ impl Precision {
     }
 }
 
-/// `auto` (None: the fastest), `f32` or `bf16`, as the command line takes it.
-pub fn parse_precision(s: &str) -> Result<Option<Precision>, String> {
-    match s {
-        "auto" => Ok(None),
-        "f32" => Ok(Some(Precision::F32)),
-        "bf16" => Ok(Some(Precision::Bf16)),
-        other => Err(format!(
-            "unknown precision {other:?}: use auto, f32 or bf16"
-        )),
+impl std::str::FromStr for Precision {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "f32" => Ok(Precision::F32),
+            "bf16" => Ok(Precision::Bf16),
+            other => Err(format!("unknown precision {other:?}: use f32 or bf16")),
+        }
     }
 }
 

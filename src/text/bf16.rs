@@ -105,7 +105,7 @@ impl CustomOp1 for Bf16Linear {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use classlens_kernels::bf16::{from_bf16, to_bf16};
+    use classlens_kernels::bf16::{from_bf16, to_bf16, to_bf16_slice};
     use rand::{Rng, SeedableRng};
 
     #[test]
@@ -116,6 +116,18 @@ mod tests {
         assert_eq!(from_bf16(to_bf16(1.0 + 1.0 / 256.0)), 1.0);
         assert_eq!(from_bf16(to_bf16(1.0 + 3.0 / 256.0)), 1.0 + 4.0 / 256.0);
         assert!(from_bf16(to_bf16(f32::NAN)).is_nan());
+    }
+
+    #[test]
+    fn vector_and_scalar_rounding_agree() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        // Random values, exact ties (1 + k/256) and a ragged tail.
+        let mut x: Vec<f32> = (0..1000).map(|_| rng.random_range(-50.0..50.0)).collect();
+        x.extend((0..67).map(|k| 1.0 + k as f32 / 256.0));
+        let mut fast = Vec::new();
+        to_bf16_slice(&x, &mut fast);
+        let slow: Vec<u16> = x.iter().map(|&v| to_bf16(v)).collect();
+        assert_eq!(fast, slow);
     }
 
     #[test]

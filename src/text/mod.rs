@@ -44,7 +44,8 @@ pub fn text_hash(normalised: &str) -> String {
 pub struct EncodeReport {
     /// Distinct texts found in the tables.
     pub texts: usize,
-    /// Of those, empty once normalised (whitespace, control characters only).
+    /// Of those, empty once normalised (whitespace, control characters only) or
+    /// once tokenised (format characters only): counted, never stored.
     pub skipped_empty: usize,
     /// Normalised texts that were already in the cache.
     pub cached: usize,
@@ -93,11 +94,21 @@ pub fn encode_new_texts(
         }
     }
     let todo: Vec<(String, String)> = todo.into_iter().collect();
+    if !todo.is_empty() {
+        progress(0, todo.len());
+    }
+    let mut done = 0;
     for chunk in todo.chunks(CHUNK) {
         let refs: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
         let vectors = encoder.encode_counted(&refs, batch_size)?;
         let mut rows = Vec::with_capacity(chunk.len());
         for ((hash, _), (vector, tokens)) in chunk.iter().zip(vectors) {
+            // Only [CLS] and [SEP]: the tokenizer dropped every character (zero-width
+            // or other format characters), so there is nothing to understand.
+            if tokens <= 2 {
+                report.skipped_empty += 1;
+                continue;
+            }
             report.tokens += tokens;
             rows.push(Embedding {
                 text_hash: hash.clone(),
@@ -106,8 +117,9 @@ pub fn encode_new_texts(
             });
         }
         store.save_embeddings(model, &rows)?;
-        report.encoded += chunk.len();
-        progress(report.encoded, todo.len());
+        report.encoded += rows.len();
+        done += chunk.len();
+        progress(done, todo.len());
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
