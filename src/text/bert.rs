@@ -12,7 +12,7 @@ use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Shape, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{Config, HiddenAct};
 
-use super::bf16::Bf16Linear;
+use super::bf16::{Bf16Linear, PlusResidual, WithGelu};
 
 /// The number format of the linear layers' products (everything else is f32).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +97,26 @@ impl Dense {
         match self {
             Dense::F32 { weight_t, bias } => x.matmul(weight_t)?.broadcast_add(bias),
             Dense::Bf16(packed) => x.contiguous()?.apply_op1_no_bwd(packed),
+        }
+    }
+
+    /// `act(x W^T + b)`, in one pass where the layer is bfloat16.
+    fn forward_act(&self, x: &Tensor, act: HiddenAct) -> candle_core::Result<Tensor> {
+        match self {
+            Dense::Bf16(packed) if act == HiddenAct::Gelu => {
+                x.contiguous()?.apply_op1_no_bwd(&WithGelu(packed))
+            }
+            _ => gelu(&self.forward(x)?, act),
+        }
+    }
+
+    /// `x W^T + b + residual`, in one pass where the layer is bfloat16.
+    fn forward_plus(&self, x: &Tensor, residual: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Dense::Bf16(packed) => x
+                .contiguous()?
+                .apply_op2_no_bwd(&residual.contiguous()?, &PlusResidual(packed)),
+            _ => self.forward(x)? + residual,
         }
     }
 }
@@ -279,11 +299,11 @@ impl Bert {
             .reshape((batch * width, hidden))?;
         let attended = layer
             .attention_norm
-            .forward(&(layer.attention_out.forward(&context)? + x)?)?;
-        let inner = gelu(&layer.intermediate.forward(&attended)?, self.act)?;
+            .forward(&layer.attention_out.forward_plus(&context, x)?)?;
+        let inner = layer.intermediate.forward_act(&attended, self.act)?;
         layer
             .output_norm
-            .forward(&(layer.output.forward(&inner)? + attended)?)
+            .forward(&layer.output.forward_plus(&inner, &attended)?)
     }
 }
 

@@ -9,8 +9,8 @@
 //! The kernel is in `classlens-kernels`; this is its candle op and its share
 //! of candle's threads.
 
-use candle_core::{CpuStorage, CustomOp1, Layout, Shape};
-use classlens_kernels::bf16::PackedWeights;
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape};
+use classlens_kernels::bf16::{Epilogue, PackedWeights};
 
 /// Rows per unit of work shared between threads; one panel of weights is read
 /// from cache once per unit.
@@ -40,26 +40,47 @@ impl Bf16Linear {
         })
     }
 
-    /// `x` is `[rows, inputs]`, row-major.
-    pub fn forward_slice(&self, x: &[f32]) -> candle_core::Result<Vec<f32>> {
+    /// `epilogue(x W^T + b)`; `x` is `[rows, inputs]`, row-major.
+    pub fn forward_slice(&self, x: &[f32], epilogue: Fused<'_>) -> candle_core::Result<Vec<f32>> {
         let (inputs, outputs) = (self.weights.inputs(), self.weights.outputs());
         if !x.len().is_multiple_of(inputs) {
             candle_core::bail!("linear-bf16: {} values are not rows of {inputs}", x.len())
         }
         let mut out = vec![0f32; x.len() / inputs * outputs];
+        if let Fused::Add(residual) = epilogue
+            && residual.len() != out.len()
+        {
+            candle_core::bail!("linear-bf16: the residual is not the output's shape")
+        }
+        type Unit<'a> = (&'a [f32], &'a mut [f32], Option<&'a [f32]>);
         // One lock per unit, never contended: each unit is taken by one thread.
-        let units: Vec<std::sync::Mutex<(&[f32], &mut [f32])>> = x
+        let units: Vec<std::sync::Mutex<Unit<'_>>> = x
             .chunks(ROWS_PER_UNIT * inputs)
             .zip(out.chunks_mut(ROWS_PER_UNIT * outputs))
-            .map(std::sync::Mutex::new)
+            .enumerate()
+            .map(|(i, (x, out))| {
+                let residual = match epilogue {
+                    Fused::Add(r) => r
+                        .get(i * ROWS_PER_UNIT * outputs..)
+                        .map(|r| &r[..out.len()]),
+                    _ => None,
+                };
+                std::sync::Mutex::new((x, out, residual))
+            })
             .collect();
         let failed = std::sync::atomic::AtomicBool::new(false);
         candle_core::utils::barrier_pool().execute_chunked(units.len(), |range| {
             let mut scratch = Vec::with_capacity(ROWS_PER_UNIT * inputs);
             for unit in &units[range] {
-                let done = unit.lock().is_ok_and(|mut pair| {
-                    let (x, out) = &mut *pair;
-                    self.weights.multiply(x, &self.bias, out, &mut scratch)
+                let done = unit.lock().is_ok_and(|mut unit| {
+                    let (x, out, residual) = &mut *unit;
+                    let epilogue = match (epilogue, residual) {
+                        (Fused::Gelu, _) => Epilogue::Gelu,
+                        (Fused::Add(_), Some(residual)) => Epilogue::Add(residual),
+                        _ => Epilogue::Plain,
+                    };
+                    self.weights
+                        .multiply(x, &self.bias, epilogue, out, &mut scratch)
                 });
                 if !done {
                     failed.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -72,6 +93,42 @@ impl Bf16Linear {
         }
         Ok(out)
     }
+
+    fn forward_storage(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+        epilogue: Fused<'_>,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let x = contiguous_f32(storage, layout)?;
+        let (rows, inputs) = layout.shape().dims2()?;
+        if inputs != self.weights.inputs() {
+            candle_core::bail!(
+                "linear-bf16 expects {} inputs, got {inputs}",
+                self.weights.inputs()
+            )
+        }
+        let out = self.forward_slice(x, epilogue)?;
+        Ok((
+            CpuStorage::F32(out),
+            Shape::from((rows, self.weights.outputs())),
+        ))
+    }
+}
+
+/// What the layer does to its output before storing it.
+#[derive(Clone, Copy)]
+pub enum Fused<'a> {
+    Plain,
+    Gelu,
+    Add(&'a [f32]),
+}
+
+fn contiguous_f32<'a>(storage: &'a CpuStorage, layout: &Layout) -> candle_core::Result<&'a [f32]> {
+    let Some((start, end)) = layout.contiguous_offsets() else {
+        candle_core::bail!("linear-bf16 needs contiguous inputs")
+    };
+    Ok(&storage.as_slice::<f32>()?[start..end])
 }
 
 impl CustomOp1 for Bf16Linear {
@@ -84,21 +141,45 @@ impl CustomOp1 for Bf16Linear {
         storage: &CpuStorage,
         layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            candle_core::bail!("linear-bf16 needs a contiguous input")
-        };
-        let (rows, inputs) = layout.shape().dims2()?;
-        if inputs != self.weights.inputs() {
-            candle_core::bail!(
-                "linear-bf16 expects {} inputs, got {inputs}",
-                self.weights.inputs()
-            )
-        }
-        let out = self.forward_slice(&storage.as_slice::<f32>()?[start..end])?;
-        Ok((
-            CpuStorage::F32(out),
-            Shape::from((rows, self.weights.outputs())),
-        ))
+        self.forward_storage(storage, layout, Fused::Plain)
+    }
+}
+
+/// The layer with GELU applied to its output.
+pub struct WithGelu<'a>(pub &'a Bf16Linear);
+
+impl CustomOp1 for WithGelu<'_> {
+    fn name(&self) -> &'static str {
+        "linear-bf16-gelu"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        self.0.forward_storage(storage, layout, Fused::Gelu)
+    }
+}
+
+/// The layer with a residual (the second argument, the output's shape) added.
+pub struct PlusResidual<'a>(pub &'a Bf16Linear);
+
+impl CustomOp2 for PlusResidual<'_> {
+    fn name(&self) -> &'static str {
+        "linear-bf16-add"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+        residual: &CpuStorage,
+        residual_layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let residual = contiguous_f32(residual, residual_layout)?;
+        self.0
+            .forward_storage(storage, layout, Fused::Add(residual))
     }
 }
 
@@ -157,7 +238,7 @@ mod tests {
                 let x: Vec<f32> = (0..rows * inputs)
                     .map(|_| rng.random_range(-3.0..3.0))
                     .collect();
-                let got = linear.forward_slice(&x)?;
+                let got = linear.forward_slice(&x, Fused::Plain)?;
                 for r in 0..rows {
                     for c in 0..outputs {
                         let exact: f64 = (0..inputs)
@@ -180,8 +261,48 @@ mod tests {
         Ok(())
     }
 
+    /// GELU and the residual, fused, give what the separate passes give.
+    #[test]
+    fn fused_epilogues_match_separate_passes() -> candle_core::Result<()> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let (outputs, inputs, rows) = (128, 64, 37);
+        let weight: Vec<f32> = (0..outputs * inputs)
+            .map(|_| rng.random_range(-0.5..0.5))
+            .collect();
+        let bias: Vec<f32> = (0..outputs).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let x: Vec<f32> = (0..rows * inputs)
+            .map(|_| rng.random_range(-2.0..2.0))
+            .collect();
+        let residual: Vec<f32> = (0..rows * outputs)
+            .map(|_| rng.random_range(-5.0..5.0))
+            .collect();
+        let Some(linear) = Bf16Linear::pack(&weight, &bias, outputs, inputs) else {
+            panic!("should pack");
+        };
+        let plain = linear.forward_slice(&x, Fused::Plain)?;
+        let mut gelu = vec![0f32; plain.len()];
+        classlens_kernels::gelu::gelu_erf_portable(&plain, &mut gelu);
+        let added: Vec<f32> = plain.iter().zip(&residual).map(|(a, b)| a + b).collect();
+        let close = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .all(|(a, b)| (a - b).abs() <= 1e-5 * b.abs().max(1.0))
+        };
+        assert!(close(&linear.forward_slice(&x, Fused::Gelu)?, &gelu));
+        assert!(close(
+            &linear.forward_slice(&x, Fused::Add(&residual))?,
+            &added
+        ));
+        assert!(
+            linear
+                .forward_slice(&x, Fused::Add(&residual[1..]))
+                .is_err()
+        );
+        Ok(())
+    }
+
     fn linear_rejects_ragged_rows() -> bool {
         Bf16Linear::pack(&[0.0; 64 * 32], &[0.0; 64], 64, 32)
-            .is_some_and(|l| l.forward_slice(&[0.0; 33]).is_err())
+            .is_some_and(|l| l.forward_slice(&[0.0; 33], Fused::Plain).is_err())
     }
 }
