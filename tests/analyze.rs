@@ -61,6 +61,8 @@ fn texts_are_encoded_once_and_found_again() {
 
     let second = analyze(&db);
     assert_eq!(second["encode"]["encoded"], 0, "{second}");
+    // Nothing new: the model was not even loaded.
+    assert!(second["device"].is_null(), "{second}");
     // Every text but the empty one is in the cache now, both spellings included.
     assert_eq!(
         second["encode"]["cached"].as_u64(),

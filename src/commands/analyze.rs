@@ -8,52 +8,71 @@ use crate::text::{self, model};
 pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
     let mut store = super::open_for_writing(db)?;
     let manifest = model::default_manifest();
-    let info = match &args.model_dir {
-        Some(dir) => model::verify(&manifest, dir).or_else(|_| model::inspect(dir))?,
+    // The cache key is known before any model is loaded: for the default model
+    // from its manifest, for another folder from its weights.
+    let (checked, model_key) = match &args.model_dir {
+        Some(dir) => {
+            let info = model::verify(&manifest, dir).or_else(|_| model::inspect(dir))?;
+            let key = cache_key(&info.id, &info.weights_sha256);
+            (Some(info), key)
+        }
         None => {
-            let dir = model::default_model_dir(&manifest);
-            match model::verify(&manifest, &dir) {
-                Ok(info) => info,
-                // The model is needed and not there: get it, saying so.
-                Err(_) => {
-                    model::fetch(&manifest, &dir, &mut |step| eprintln!("classlens: {step}"))?
-                }
-            }
+            let weights = manifest
+                .files
+                .get("model.safetensors")
+                .map_or("", String::as_str);
+            (None, cache_key(&manifest.id, weights))
         }
     };
-    // Another model (or other weights) means other vectors: the cache keys on both.
-    let model_key = format!(
-        "{}@{}",
-        info.id,
-        info.weights_sha256
-            .get(..12)
-            .unwrap_or(&info.weights_sha256)
-    );
-    let encoder =
-        Encoder::load_with_precision(&info.dir, args.device, manifest.max_tokens, args.precision)?;
-    let mut counter: Option<Counter> = None;
-    let report = text::encode_new_texts(
-        &mut store,
-        &encoder,
-        &model_key,
-        args.batch_size as usize,
-        &mut |done, total| {
-            counter
-                .get_or_insert_with(|| Counter::new(total as u64, "texts encoded"))
-                .set(done as u64, total as u64)
-        },
-    );
-    if let Some(counter) = &counter {
-        counter.finish();
-    }
-    let report = report?;
+    let plan = text::plan_new_texts(&store, &model_key)?;
+    // Nothing new: done without reading (or fetching) the model.
+    let (report, encoder) = if plan.is_empty() {
+        (plan.finish(), None)
+    } else {
+        let info = match checked {
+            Some(info) => info,
+            None => {
+                let dir = model::default_model_dir(&manifest);
+                match model::verify(&manifest, &dir) {
+                    Ok(info) => info,
+                    // The model is needed and not there: get it, saying so.
+                    Err(_) => {
+                        model::fetch(&manifest, &dir, &mut |step| eprintln!("classlens: {step}"))?
+                    }
+                }
+            }
+        };
+        let encoder = Encoder::load_with_precision(
+            &info.dir,
+            args.device,
+            manifest.max_tokens,
+            args.precision,
+        )?;
+        let mut counter: Option<Counter> = None;
+        let report = text::encode_plan(
+            &mut store,
+            &encoder,
+            &model_key,
+            plan,
+            args.batch_size as usize,
+            &mut |done, total| {
+                counter
+                    .get_or_insert_with(|| Counter::new(total as u64, "texts encoded"))
+                    .set(done as u64, total as u64)
+            },
+        );
+        if let Some(counter) = &counter {
+            counter.finish();
+        }
+        (report?, Some(encoder))
+    };
     if args.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "model": model_key,
-                "device": encoder.device_name(),
-                "precision": encoder.precision().name(),
+                "device": encoder.as_ref().map(Encoder::device_name),
+                "precision": encoder.as_ref().map(|e| e.precision().name()),
                 "encode": report,
             }))?
         );
@@ -65,18 +84,25 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
         thousands(report.encoded as u64),
         thousands(report.tokens as u64),
         report.seconds,
-        if report.encoded > 0 {
-            format!(
+        match &encoder {
+            Some(encoder) if report.encoded > 0 => format!(
                 ", {:.0} texts/s on {}, {}",
                 report.encoded as f64 / report.seconds.max(1e-9),
                 encoder.device_name(),
                 encoder.precision().name()
-            )
-        } else {
-            String::new()
+            ),
+            _ => String::new(),
         },
         thousands(report.cached as u64),
         thousands(report.skipped_empty as u64),
     );
     Ok(())
+}
+
+/// Another model (or other weights) means other vectors: the cache keys on both.
+fn cache_key(id: &str, weights_sha256: &str) -> String {
+    format!(
+        "{id}@{}",
+        weights_sha256.get(..12).unwrap_or(weights_sha256)
+    )
 }

@@ -63,14 +63,33 @@ pub enum AnalyzeError {
     Encoder(#[from] EncoderError),
 }
 
-/// Encodes every text of the database not yet in the cache for `model`.
-pub fn encode_new_texts(
-    store: &mut Store,
-    encoder: &Encoder,
-    model: &str,
-    batch_size: usize,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<EncodeReport, AnalyzeError> {
+/// What an analysis has to encode: the texts not yet in the cache for one model.
+pub struct Plan {
+    pub report: EncodeReport,
+    /// (hash, normalised text), each text once.
+    todo: Vec<(String, String)>,
+    started: Instant,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.todo.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.todo.len()
+    }
+
+    /// The report of a plan with nothing to encode.
+    pub fn finish(mut self) -> EncodeReport {
+        self.report.seconds = self.started.elapsed().as_secs_f64();
+        self.report
+    }
+}
+
+/// Reads every text of the database and keeps those `model` has no vector for:
+/// no model needed, so an analysis with nothing new never loads one.
+pub fn plan_new_texts(store: &Store, model: &str) -> Result<Plan, AnalyzeError> {
     let started = Instant::now();
     let texts = store.analysis_texts()?;
     let mut report = EncodeReport {
@@ -93,7 +112,39 @@ pub fn encode_new_texts(
             todo.insert(hash, normalised);
         }
     }
-    let todo: Vec<(String, String)> = todo.into_iter().collect();
+    Ok(Plan {
+        report,
+        todo: todo.into_iter().collect(),
+        started,
+    })
+}
+
+/// Encodes every text of the database not yet in the cache for `model`.
+pub fn encode_new_texts(
+    store: &mut Store,
+    encoder: &Encoder,
+    model: &str,
+    batch_size: usize,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<EncodeReport, AnalyzeError> {
+    let plan = plan_new_texts(store, model)?;
+    encode_plan(store, encoder, model, plan, batch_size, progress)
+}
+
+/// Encodes what `plan` found, [`CHUNK`] texts per transaction.
+pub fn encode_plan(
+    store: &mut Store,
+    encoder: &Encoder,
+    model: &str,
+    plan: Plan,
+    batch_size: usize,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<EncodeReport, AnalyzeError> {
+    let Plan {
+        mut report,
+        todo,
+        started,
+    } = plan;
     if !todo.is_empty() {
         progress(0, todo.len());
     }
