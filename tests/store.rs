@@ -119,3 +119,48 @@ fn upgrading_to_the_weekly_summary_fills_it_from_the_events() {
     drop(store);
     assert_eq!(weekly_stored(&db), expected);
 }
+
+#[test]
+fn stored_vectors_round_trip_and_a_cached_hash_is_kept() {
+    use classlens::store::embeddings::Embedding;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cache.duckdb");
+    let mut store = Store::open(&db, Access::ReadWrite).unwrap();
+    let vector = |seed: f32| -> Vec<f32> { (0..384).map(|i| (i as f32 * seed).sin()).collect() };
+    let first = vec![
+        Embedding {
+            text_hash: "a".into(),
+            tokens: 3,
+            vector: vector(0.1),
+        },
+        Embedding {
+            text_hash: "b".into(),
+            tokens: 4,
+            vector: vector(0.2),
+        },
+    ];
+    store.save_embeddings("m@1", &first).unwrap();
+    // "a" again with another vector (a second writer got there first), and "c" new.
+    let second = vec![
+        Embedding {
+            text_hash: "a".into(),
+            tokens: 9,
+            vector: vector(0.9),
+        },
+        Embedding {
+            text_hash: "c".into(),
+            tokens: 5,
+            vector: vector(0.3),
+        },
+    ];
+    store.save_embeddings("m@1", &second).unwrap();
+    store.save_embeddings("m@2", &second[..1]).unwrap();
+
+    assert_eq!(store.embedding("m@1", "a").unwrap(), Some(vector(0.1)));
+    assert_eq!(store.embedding("m@1", "c").unwrap(), Some(vector(0.3)));
+    assert_eq!(store.embedding("m@2", "a").unwrap(), Some(vector(0.9)));
+    assert_eq!(store.embedding("m@2", "b").unwrap(), None);
+    assert_eq!(store.embedded_hashes("m@1").unwrap().len(), 3);
+    drop(store);
+    assert_eq!(count(&db, "embeddings"), 4);
+}

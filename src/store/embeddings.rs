@@ -40,6 +40,8 @@ impl Store {
     }
 
     /// Stores vectors in one transaction; a hash already there is kept as it is.
+    /// Rows go through DuckDB's appender into a staging table and then in one
+    /// INSERT: a prepared INSERT per row took as long as encoding the texts.
     pub fn save_embeddings(
         &mut self,
         model: &str,
@@ -48,16 +50,23 @@ impl Store {
         self.require_write("storing embeddings")?;
         let context = "storing embeddings";
         let tx = self.conn.transaction().context(context)?;
+        tx.execute_batch("CREATE OR REPLACE TEMP TABLE embeddings_new AS FROM embeddings LIMIT 0")
+            .context(context)?;
         {
-            let mut stmt = tx
-                .prepare("INSERT INTO embeddings VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
-                .context(context)?;
+            let mut appender = tx.appender("embeddings_new").context(context)?;
             for e in embeddings {
                 let bytes: Vec<u8> = e.vector.iter().flat_map(|x| x.to_le_bytes()).collect();
-                stmt.execute(params![model, e.text_hash, e.tokens, bytes])
+                appender
+                    .append_row(params![model, e.text_hash, e.tokens, bytes])
                     .context(context)?;
             }
+            appender.flush().context(context)?;
         }
+        tx.execute_batch(
+            "INSERT INTO embeddings SELECT * FROM embeddings_new ON CONFLICT DO NOTHING;
+             DROP TABLE embeddings_new;",
+        )
+        .context(context)?;
         tx.commit().context(context)
     }
 

@@ -108,6 +108,9 @@ impl Encoder {
     ) -> Result<Encoder, EncoderError> {
         let device = device(choice)?;
         let precision = precision.unwrap_or_else(|| Precision::fastest(&device));
+        if device.is_cpu() {
+            keep_freed_memory();
+        }
         let config_path = dir.join("config.json");
         let config: Config = std::fs::read_to_string(&config_path)
             .map_err(|e| e.to_string())
@@ -218,6 +221,20 @@ impl Encoder {
         let ids = Tensor::from_vec(ids, (batch.len(), width), &self.device)?;
         let hidden = self.model.forward(&ids, &lengths)?;
         Ok(mean_pool_normalised(&hidden, &lengths)?)
+    }
+}
+
+/// Every layer allocates its output afresh. glibc serves blocks over 128 KB
+/// with mmap and gives them back on free, so each new one page-faults in and is
+/// zeroed by the kernel: 12% of analyze's time. Keeping blocks up to 32 MB on
+/// the heap, and the heap from shrinking, lets freed blocks be reused.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; it is called before the
+    // encoder runs, and other threads' allocations stay valid whatever it does.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
     }
 }
 

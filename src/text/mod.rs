@@ -112,9 +112,13 @@ pub fn plan_new_texts(store: &Store, model: &str) -> Result<Plan, AnalyzeError> 
             todo.insert(hash, normalised);
         }
     }
+    // Similar lengths side by side, so the encoder's batches carry little padding
+    // (in hash order, one long description in a chunk padded a whole batch).
+    let mut todo: Vec<(String, String)> = todo.into_iter().collect();
+    todo.sort_by_key(|(_, text)| text.len());
     Ok(Plan {
         report,
-        todo: todo.into_iter().collect(),
+        todo,
         started,
     })
 }
