@@ -169,7 +169,7 @@ pub struct QueryArgs {
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
 
-    /// At most this many rows
-    #[arg(long, default_value_t = 1000)]
-    pub limit: usize,
+    /// At most this many rows (default: 1000 on screen, all of them with --csv or --json)
+    #[arg(long)]
+    pub limit: Option<usize>,
 }

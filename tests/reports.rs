@@ -136,6 +136,34 @@ fn the_query_command_lists_reports_and_prints_a_table() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("showing the first 2 rows"));
 
+    // A file gets every row unless told otherwise; the screen a page of 1,000.
+    let csv = dir.path().join("range.csv");
+    let many = "SELECT range AS n FROM range(1500)";
+    let out = succeeded(classlens_at(
+        &db,
+        &["query", "--sql", many, "--csv", csv.to_str().unwrap()],
+    ));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("wrote 1,500 rows"));
+    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 1501);
+    let out = succeeded(classlens_at(&db, &["query", "--sql", many, "--json"]));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.as_array().map(Vec::len), Some(1500));
+    let out = succeeded(classlens_at(&db, &["query", "--sql", many]));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("showing the first 1000 rows"));
+    let out = succeeded(classlens_at(
+        &db,
+        &[
+            "query",
+            "--sql",
+            many,
+            "--csv",
+            csv.to_str().unwrap(),
+            "--limit",
+            "10",
+        ],
+    ));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the file holds only the first 10 rows"));
+
     let unknown = classlens_at(&db, &["query", "nope"]);
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no report named nope"));

@@ -6,6 +6,9 @@ use super::progress::thousands;
 use crate::cli::{DbArgs, QueryArgs};
 use crate::store::reports::{self, QueryResult};
 
+/// Rows printed in the terminal unless --limit says otherwise.
+const SCREEN_ROWS: usize = 1000;
+
 /// Widest a column is printed in the terminal; longer values end in "…".
 const MAX_WIDTH: usize = 40;
 
@@ -24,14 +27,20 @@ pub fn run(db: &DbArgs, args: &QueryArgs) -> Result<()> {
         }
     };
     let store = super::open_for_reading(db)?;
+    // A screen shows a page; a file or a script gets everything unless told otherwise.
+    let limit = args.limit.unwrap_or(if args.csv.is_some() || args.json {
+        usize::MAX
+    } else {
+        SCREEN_ROWS
+    });
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&store.query_json(&sql, args.limit)?)?
+            serde_json::to_string_pretty(&store.query_json(&sql, limit)?)?
         );
         return Ok(());
     }
-    let result = store.query_text(&sql, args.limit)?;
+    let result = store.query_text(&sql, limit)?;
     if let Some(path) = &args.csv {
         let file =
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
@@ -47,10 +56,13 @@ pub fn run(db: &DbArgs, args: &QueryArgs) -> Result<()> {
         print_table(&result, &mut std::io::stdout().lock())?;
     }
     if result.truncated {
-        eprintln!(
-            "classlens: showing the first {} rows (raise --limit for more)",
-            args.limit
-        );
+        if args.csv.is_some() {
+            eprintln!(
+                "classlens: the file holds only the first {limit} rows (raise --limit for more)"
+            );
+        } else {
+            eprintln!("classlens: showing the first {limit} rows (raise --limit for more)");
+        }
     }
     Ok(())
 }

@@ -72,7 +72,7 @@ impl Store {
         let wrapped = format!(
             "SELECT CAST(COLUMNS(*) AS VARCHAR) FROM ({}) LIMIT {}",
             statement(sql)?,
-            max_rows.saturating_add(1)
+            max_rows.saturating_add(1).min(i64::MAX as usize)
         );
         let context = "running the query";
         let mut stmt = self.read_only_conn()?.prepare(&wrapped).map_err(refused)?;
@@ -101,8 +101,9 @@ impl Store {
         max_rows: usize,
     ) -> Result<Vec<serde_json::Value>, StoreError> {
         let wrapped = format!(
-            "SELECT CAST(to_json(t) AS VARCHAR) FROM ({}) t LIMIT {max_rows}",
-            statement(sql)?
+            "SELECT CAST(to_json(t) AS VARCHAR) FROM ({}) t LIMIT {}",
+            statement(sql)?,
+            max_rows.min(i64::MAX as usize)
         );
         let context = "running the query";
         let mut stmt = self.read_only_conn()?.prepare(&wrapped).context(context)?;
