@@ -29,7 +29,7 @@ trap 'rm -rf "$work"' EXIT
 "$bin" demo --db "$work/demo.duckdb" --students "$students" --no-tui >"$work/demo.log" 2>&1
 "$bin" query --db "$work/demo.duckdb" --sql "SELECT text FROM comments" --csv "$work/comments.csv" >/dev/null
 
-rss() { /usr/bin/time -f "  peak RSS %M KB" "$@"; }
+rss() { /usr/bin/time -f "  wall %e s, peak RSS %M KB" "$@"; }
 for set in sentences comments; do
     if [ "$set" = sentences ]; then files=("${sentences[@]}"); else files=("$work/comments.csv"); fi
     echo "== $set: ${files[*]}"
