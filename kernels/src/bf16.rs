@@ -309,21 +309,20 @@ unsafe fn kernel<const R: usize>(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 fn gelu_avx512(x: std::arch::x86_64::__m512) -> std::arch::x86_64::__m512 {
+    use crate::gelu::{ERF_DENOMINATOR, ERF_NUMERATOR};
     use std::arch::x86_64::*;
     let c = |v: f32| _mm512_set1_ps(v);
     let z = _mm512_mul_ps(x, c(std::f32::consts::FRAC_1_SQRT_2));
     let z = _mm512_min_ps(_mm512_max_ps(z, c(-4.0)), c(4.0));
     let z2 = _mm512_mul_ps(z, z);
-    let mut p = _mm512_fmadd_ps(z2, c(-2.726_142_3e-10), c(2.770_681_4e-8));
-    p = _mm512_fmadd_ps(z2, p, c(-2.101_024e-6));
-    p = _mm512_fmadd_ps(z2, p, c(-5.692_506_4e-5));
-    p = _mm512_fmadd_ps(z2, p, c(-7.349_906_3e-4));
-    p = _mm512_fmadd_ps(z2, p, c(-2.954_600_1e-3));
-    p = _mm512_fmadd_ps(z2, p, c(-1.609_603_3e-2));
-    let mut q = _mm512_fmadd_ps(z2, c(-1.456_607_2e-5), c(-2.133_740_6e-4));
-    q = _mm512_fmadd_ps(z2, q, c(-1.682_827e-3));
-    q = _mm512_fmadd_ps(z2, q, c(-7.373_329_3e-3));
-    q = _mm512_fmadd_ps(z2, q, c(-1.426_473_9e-2));
+    let mut p = c(ERF_NUMERATOR[0]);
+    for &k in &ERF_NUMERATOR[1..] {
+        p = _mm512_fmadd_ps(z2, p, c(k));
+    }
+    let mut q = c(ERF_DENOMINATOR[0]);
+    for &k in &ERF_DENOMINATOR[1..] {
+        q = _mm512_fmadd_ps(z2, q, c(k));
+    }
     let erf = _mm512_div_ps(_mm512_mul_ps(z, p), q);
     _mm512_mul_ps(_mm512_mul_ps(c(0.5), x), _mm512_add_ps(c(1.0), erf))
 }

@@ -16,6 +16,7 @@ pub fn gelu_erf(input: &[f32], output: &mut [f32]) {
 /// does not depend on the auto-vectoriser.
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
+    use super::{ERF_DENOMINATOR, ERF_NUMERATOR};
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2,fma")]
@@ -33,16 +34,14 @@ mod avx2 {
             let x = unsafe { _mm256_loadu_ps(from.as_ptr()) };
             let z = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(x, inv_sqrt2), lo), hi);
             let z2 = _mm256_mul_ps(z, z);
-            let mut p = _mm256_fmadd_ps(z2, c(-2.726_142_3e-10), c(2.770_681_4e-8));
-            p = _mm256_fmadd_ps(z2, p, c(-2.101_024e-6));
-            p = _mm256_fmadd_ps(z2, p, c(-5.692_506_4e-5));
-            p = _mm256_fmadd_ps(z2, p, c(-7.349_906_3e-4));
-            p = _mm256_fmadd_ps(z2, p, c(-2.954_600_1e-3));
-            p = _mm256_fmadd_ps(z2, p, c(-1.609_603_3e-2));
-            let mut q = _mm256_fmadd_ps(z2, c(-1.456_607_2e-5), c(-2.133_740_6e-4));
-            q = _mm256_fmadd_ps(z2, q, c(-1.682_827e-3));
-            q = _mm256_fmadd_ps(z2, q, c(-7.373_329_3e-3));
-            q = _mm256_fmadd_ps(z2, q, c(-1.426_473_9e-2));
+            let mut p = c(ERF_NUMERATOR[0]);
+            for &k in &ERF_NUMERATOR[1..] {
+                p = _mm256_fmadd_ps(z2, p, c(k));
+            }
+            let mut q = c(ERF_DENOMINATOR[0]);
+            for &k in &ERF_DENOMINATOR[1..] {
+                q = _mm256_fmadd_ps(z2, q, c(k));
+            }
             let erf = _mm256_div_ps(_mm256_mul_ps(z, p), q);
             let y = _mm256_mul_ps(_mm256_mul_ps(half, x), _mm256_add_ps(one, erf));
             // SAFETY: as for the load.
@@ -62,21 +61,35 @@ pub fn gelu_erf_portable(input: &[f32], output: &mut [f32]) {
 
 /// erf for f32 as a rational function of x on [-4, 4] (beyond, erf is ±1 in
 /// f32): Eigen's `generic_fast_erf_float`, a few ulp from the true value, and
-/// branch-free. Plain multiply-adds: `mul_add` without a guaranteed FMA unit is
-/// a slow library call.
+/// branch-free: `x * P(x²) / Q(x²)` with these coefficients, highest power first.
+pub const ERF_NUMERATOR: [f32; 7] = [
+    -2.726_142_3e-10,
+    2.770_681_4e-8,
+    -2.101_024e-6,
+    -5.692_506_4e-5,
+    -7.349_906_3e-4,
+    -2.954_600_1e-3,
+    -1.609_603_3e-2,
+];
+pub const ERF_DENOMINATOR: [f32; 5] = [
+    -1.456_607_2e-5,
+    -2.133_740_6e-4,
+    -1.682_827e-3,
+    -7.373_329_3e-3,
+    -1.426_473_9e-2,
+];
+
+/// See [`ERF_NUMERATOR`]. Plain multiply-adds: `mul_add` without a guaranteed
+/// FMA unit is a slow library call.
 #[inline(always)]
 pub fn erf(x: f32) -> f32 {
     let x = x.clamp(-4.0, 4.0);
     let x2 = x * x;
-    let mut p = x2 * -2.726_142_3e-10 + 2.770_681_4e-8;
-    p = x2 * p - 2.101_024e-6;
-    p = x2 * p - 5.692_506_4e-5;
-    p = x2 * p - 7.349_906_3e-4;
-    p = x2 * p - 2.954_600_1e-3;
-    p = x2 * p - 1.609_603_3e-2;
-    let mut q = x2 * -1.456_607_2e-5 - 2.133_740_6e-4;
-    q = x2 * q - 1.682_827e-3;
-    q = x2 * q - 7.373_329_3e-3;
-    q = x2 * q - 1.426_473_9e-2;
+    let p = ERF_NUMERATOR[1..]
+        .iter()
+        .fold(ERF_NUMERATOR[0], |p, &k| x2 * p + k);
+    let q = ERF_DENOMINATOR[1..]
+        .iter()
+        .fold(ERF_DENOMINATOR[0], |q, &k| x2 * q + k);
     x * p / q
 }
