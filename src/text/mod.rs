@@ -76,10 +76,6 @@ impl Plan {
         self.todo.is_empty()
     }
 
-    pub fn len(&self) -> usize {
-        self.todo.len()
-    }
-
     /// The report of a plan with nothing to encode.
     pub fn finish(mut self) -> EncodeReport {
         self.report.seconds = self.started.elapsed().as_secs_f64();
@@ -121,18 +117,6 @@ pub fn plan_new_texts(store: &Store, model: &str) -> Result<Plan, AnalyzeError> 
         todo,
         started,
     })
-}
-
-/// Encodes every text of the database not yet in the cache for `model`.
-pub fn encode_new_texts(
-    store: &mut Store,
-    encoder: &Encoder,
-    model: &str,
-    batch_size: usize,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<EncodeReport, AnalyzeError> {
-    let plan = plan_new_texts(store, model)?;
-    encode_plan(store, encoder, model, plan, batch_size, progress)
 }
 
 /// Encodes what `plan` found, [`CHUNK`] texts per transaction.
