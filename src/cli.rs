@@ -52,6 +52,30 @@ pub enum Command {
     /// The encoder model: fetch it, or show what is installed
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Item response theory on any test's answers
+    #[command(subcommand)]
+    Irt(IrtCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IrtCommand {
+    /// Fit a Rasch or 2PL model to a wide 0/1 CSV (one row per person, one column per item,
+    /// empty = not answered; a column named id, student_id or name labels the persons)
+    Fit(IrtFitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IrtFitArgs {
+    /// The answers, as CSV
+    pub file: PathBuf,
+
+    /// rasch (difficulty only) or 2pl (difficulty and discrimination)
+    #[arg(long, default_value = "2pl")]
+    pub model: crate::ability::irt::Model,
+
+    /// Print the fit as JSON (items, abilities, convergence)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

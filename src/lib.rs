@@ -1,5 +1,6 @@
 //! classlens: class analytics for teachers, over one embedded DuckDB file.
 
+pub mod ability;
 pub mod cli;
 mod commands;
 pub mod config;

@@ -3,6 +3,7 @@
 mod analyze;
 mod demo;
 mod ingest;
+mod irt;
 mod model;
 mod progress;
 mod query;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Query(args)) => query::run(&cli.db, &args),
         Some(Command::Model(command)) => model::run(command),
         Some(Command::Analyze(args)) => analyze::run(&cli.db, &args),
+        Some(Command::Irt(command)) => irt::run(command),
         None => overview(&cli.db, &cli.ui),
     }
 }

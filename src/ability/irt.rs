@@ -1,0 +1,472 @@
+//! Item response theory: Rasch and 2PL models fitted by marginal maximum
+//! likelihood (Bock–Aitkin EM over a fixed quadrature grid), abilities as EAP
+//! estimates with posterior SDs.
+//!
+//! The model: P(correct) = 1 / (1 + exp(-a (θ - b))), θ ~ N(0, 1) (which fixes
+//! the scale). Weak priors keep items answered by few students sane: a ~ N(1, 1)
+//! (negative discriminations stay possible, and are flagged) and b ~ N(0, 3).
+//! Missing answers are missing: they add nothing to a likelihood.
+
+use serde::Serialize;
+
+/// Quadrature nodes on [-GRID_EDGE, GRID_EDGE]: fine enough that EAP moves by
+/// less than 1e-3 when doubled.
+const NODES: usize = 61;
+const GRID_EDGE: f64 = 6.0;
+const PRIOR_A_MEAN: f64 = 1.0;
+const PRIOR_A_SD: f64 = 1.0;
+const PRIOR_B_SD: f64 = 3.0;
+/// Largest parameter change at which EM stops.
+const TOLERANCE: f64 = 1e-4;
+const MAX_ITERATIONS: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    /// One parameter per item (difficulty); every discrimination is 1.
+    Rasch,
+    /// Difficulty and discrimination per item.
+    #[serde(rename = "2pl")]
+    TwoPl,
+}
+
+impl std::str::FromStr for Model {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "rasch" | "1pl" => Ok(Model::Rasch),
+            "2pl" => Ok(Model::TwoPl),
+            other => Err(format!("unknown model {other:?}: use rasch or 2pl")),
+        }
+    }
+}
+
+/// A persons x items matrix of answers: Some(true) right, Some(false) wrong,
+/// None not answered.
+#[derive(Debug, Clone)]
+pub struct Responses {
+    items: usize,
+    cells: Vec<Option<bool>>,
+}
+
+impl Responses {
+    /// `rows` are persons, each with one cell per item.
+    pub fn new(items: usize, rows: Vec<Vec<Option<bool>>>) -> Option<Responses> {
+        if rows.iter().any(|r| r.len() != items) {
+            return None;
+        }
+        Some(Responses {
+            items,
+            cells: rows.into_iter().flatten().collect(),
+        })
+    }
+
+    pub fn persons(&self) -> usize {
+        self.cells.len().checked_div(self.items).unwrap_or(0)
+    }
+
+    pub fn items(&self) -> usize {
+        self.items
+    }
+
+    /// One person's answers, one per item.
+    pub fn row(&self, person: usize) -> &[Option<bool>] {
+        &self.cells[person * self.items..(person + 1) * self.items]
+    }
+}
+
+/// Why an item's numbers deserve a second look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemFlag {
+    /// Nobody answered it: its parameters are the prior's.
+    NoAnswers,
+    /// Stronger students got it wrong more often: a wrong key or a trick question.
+    NegativeDiscrimination,
+    /// 95% or more answered right: it tells strong students apart from nobody.
+    AlmostAllRight,
+    /// 5% or fewer answered right.
+    AlmostAllWrong,
+    /// Answers fit the model badly (infit or outfit mean square above 1.3).
+    Misfit,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemEstimate {
+    pub difficulty: f64,
+    pub difficulty_se: f64,
+    pub discrimination: f64,
+    /// Zero under Rasch, where it is fixed.
+    pub discrimination_se: f64,
+    pub answered: usize,
+    /// Share answered right, of those who answered.
+    pub p_correct: Option<f64>,
+    /// Information-weighted mean square residual (1 is ideal).
+    pub infit: Option<f64>,
+    /// Unweighted mean square residual (1 is ideal; sensitive to surprises).
+    pub outfit: Option<f64>,
+    pub flags: Vec<ItemFlag>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct AbilityEstimate {
+    /// EAP: the posterior mean of θ.
+    pub theta: f64,
+    /// Posterior SD: 1 (the prior's) for someone with no answers.
+    pub sd: f64,
+    pub answered: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Fit {
+    pub model: Model,
+    pub items: Vec<ItemEstimate>,
+    pub abilities: Vec<AbilityEstimate>,
+    pub iterations: usize,
+    pub converged: bool,
+    /// Marginal log-likelihood of the answers at the estimates.
+    pub log_likelihood: f64,
+}
+
+/// The quadrature grid and the N(0, 1) prior weights on it.
+struct Grid {
+    nodes: [f64; NODES],
+    log_prior: [f64; NODES],
+}
+
+impl Grid {
+    fn new() -> Grid {
+        let mut nodes = [0.0; NODES];
+        let mut log_prior = [0.0; NODES];
+        let step = 2.0 * GRID_EDGE / (NODES - 1) as f64;
+        for q in 0..NODES {
+            nodes[q] = -GRID_EDGE + step * q as f64;
+            log_prior[q] = -0.5 * nodes[q] * nodes[q];
+        }
+        let norm = log_sum_exp(&log_prior);
+        log_prior.iter_mut().for_each(|w| *w -= norm);
+        Grid { nodes, log_prior }
+    }
+}
+
+/// Item parameters in slope-intercept form: P = σ(a θ + c), b = -c / a.
+#[derive(Debug, Clone, Copy)]
+struct Params {
+    a: f64,
+    c: f64,
+}
+
+impl Params {
+    fn difficulty(self) -> f64 {
+        -self.c / self.a
+    }
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// log σ(x) and log(1 - σ(x)), accurate far into the tails.
+fn log_sigmoids(x: f64) -> (f64, f64) {
+    let softplus = |z: f64| {
+        if z > 0.0 {
+            z + (-z).exp().ln_1p()
+        } else {
+            z.exp().ln_1p()
+        }
+    };
+    (-softplus(-x), -softplus(x))
+}
+
+fn log_sum_exp(values: &[f64]) -> f64 {
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !max.is_finite() {
+        return max;
+    }
+    max + values.iter().map(|v| (v - max).exp()).sum::<f64>().ln()
+}
+
+/// Fits `model` to `responses`.
+pub fn fit(responses: &Responses, model: Model) -> Fit {
+    let grid = Grid::new();
+    let items = responses.items();
+    let mut params = vec![Params { a: 1.0, c: 0.0 }; items];
+    let mut iterations = 0;
+    let mut converged = false;
+    // Expected answers (n) and right answers (r) per item and node.
+    let mut expected_n = vec![[0.0; NODES]; items];
+    let mut expected_r = vec![[0.0; NODES]; items];
+    while iterations < MAX_ITERATIONS {
+        iterations += 1;
+        e_step(responses, &grid, &params, &mut expected_n, &mut expected_r);
+        let mut largest_change = 0.0f64;
+        for (j, p) in params.iter_mut().enumerate() {
+            let next = m_step(&grid, &expected_n[j], &expected_r[j], *p, model);
+            largest_change = largest_change
+                .max((next.a - p.a).abs())
+                .max((next.c - p.c).abs());
+            *p = next;
+        }
+        if largest_change < TOLERANCE {
+            converged = true;
+            break;
+        }
+    }
+    e_step(responses, &grid, &params, &mut expected_n, &mut expected_r);
+    let (abilities, log_likelihood) = eap(responses, &grid, &params);
+    let items = (0..items)
+        .map(|j| {
+            describe_item(
+                responses,
+                j,
+                params[j],
+                &expected_n[j],
+                &grid,
+                model,
+                &abilities,
+            )
+        })
+        .collect();
+    Fit {
+        model,
+        items,
+        abilities,
+        iterations,
+        converged,
+        log_likelihood,
+    }
+}
+
+/// log P(right) and log P(wrong) of every item at every node.
+fn item_logs(grid: &Grid, params: &[Params]) -> Vec<([f64; NODES], [f64; NODES])> {
+    params
+        .iter()
+        .map(|p| {
+            let mut right = [0.0; NODES];
+            let mut wrong = [0.0; NODES];
+            for q in 0..NODES {
+                (right[q], wrong[q]) = log_sigmoids(p.a * grid.nodes[q] + p.c);
+            }
+            (right, wrong)
+        })
+        .collect()
+}
+
+/// Each person's log posterior over the grid (unnormalised) and its normaliser.
+fn person_log_posterior(
+    answers: &[Option<bool>],
+    grid: &Grid,
+    logs: &[([f64; NODES], [f64; NODES])],
+) -> ([f64; NODES], f64) {
+    let mut post = grid.log_prior;
+    for (answer, (right, wrong)) in answers.iter().zip(logs) {
+        let Some(answer) = answer else { continue };
+        let table = if *answer { right } else { wrong };
+        for (v, l) in post.iter_mut().zip(table) {
+            *v += l;
+        }
+    }
+    let norm = log_sum_exp(&post);
+    (post, norm)
+}
+
+fn e_step(
+    responses: &Responses,
+    grid: &Grid,
+    params: &[Params],
+    expected_n: &mut [[f64; NODES]],
+    expected_r: &mut [[f64; NODES]],
+) {
+    let logs = item_logs(grid, params);
+    expected_n.iter_mut().for_each(|n| *n = [0.0; NODES]);
+    expected_r.iter_mut().for_each(|r| *r = [0.0; NODES]);
+    for i in 0..responses.persons() {
+        let answers = responses.row(i);
+        let (post, norm) = person_log_posterior(answers, grid, &logs);
+        let weights: [f64; NODES] = std::array::from_fn(|q| (post[q] - norm).exp());
+        for (j, answer) in answers.iter().enumerate() {
+            let Some(answer) = answer else { continue };
+            for q in 0..NODES {
+                expected_n[j][q] += weights[q];
+            }
+            if *answer {
+                for q in 0..NODES {
+                    expected_r[j][q] += weights[q];
+                }
+            }
+        }
+    }
+}
+
+/// One item's parameters maximising the expected log-likelihood of the E-step's
+/// counts plus the log prior (a ~ N(1, 1); b = -c/a ~ N(0, 3), taken as
+/// c ~ N(0, (3a)²) at the current a), by Newton's method.
+fn m_step(grid: &Grid, n: &[f64; NODES], r: &[f64; NODES], start: Params, model: Model) -> Params {
+    let mut p = start;
+    for _ in 0..20 {
+        // Gradient and negative Hessian of the expected log-likelihood plus log prior.
+        let (mut ga, mut gc) = (0.0, 0.0);
+        let (mut haa, mut hac, mut hcc) = (0.0, 0.0, 0.0);
+        for q in 0..NODES {
+            if n[q] <= 0.0 {
+                continue;
+            }
+            let theta = grid.nodes[q];
+            let prob = sigmoid(p.a * theta + p.c);
+            let residual = r[q] - n[q] * prob;
+            let w = n[q] * prob * (1.0 - prob);
+            ga += residual * theta;
+            gc += residual;
+            haa += w * theta * theta;
+            hac += w * theta;
+            hcc += w;
+        }
+        let c_sd = PRIOR_B_SD * p.a.abs().max(0.25);
+        gc -= p.c / (c_sd * c_sd);
+        hcc += 1.0 / (c_sd * c_sd);
+        let next = match model {
+            Model::Rasch => Params {
+                a: 1.0,
+                c: p.c + gc / hcc,
+            },
+            Model::TwoPl => {
+                ga -= (p.a - PRIOR_A_MEAN) / (PRIOR_A_SD * PRIOR_A_SD);
+                haa += 1.0 / (PRIOR_A_SD * PRIOR_A_SD);
+                let det = haa * hcc - hac * hac;
+                if det <= 1e-12 {
+                    break;
+                }
+                let (da, dc) = ((hcc * ga - hac * gc) / det, (haa * gc - hac * ga) / det);
+                // Steps are capped: far from the optimum a Newton step can overshoot.
+                let scale = 1.0f64.min(1.0 / da.abs().max(dc.abs()).max(1e-12));
+                Params {
+                    a: p.a + da * scale,
+                    c: p.c + dc * scale,
+                }
+            }
+        };
+        let change = (next.a - p.a).abs().max((next.c - p.c).abs());
+        p = next;
+        if change < 1e-8 {
+            break;
+        }
+    }
+    p
+}
+
+/// EAP and posterior SD of every person, and the marginal log-likelihood.
+fn eap(responses: &Responses, grid: &Grid, params: &[Params]) -> (Vec<AbilityEstimate>, f64) {
+    let logs = item_logs(grid, params);
+    let mut log_likelihood = 0.0;
+    let abilities = (0..responses.persons())
+        .map(|i| {
+            let answers = responses.row(i);
+            let (post, norm) = person_log_posterior(answers, grid, &logs);
+            log_likelihood += norm;
+            let weights: Vec<f64> = post.iter().map(|v| (v - norm).exp()).collect();
+            let theta: f64 = weights.iter().zip(&grid.nodes).map(|(w, t)| w * t).sum();
+            let variance: f64 = weights
+                .iter()
+                .zip(&grid.nodes)
+                .map(|(w, t)| w * (t - theta) * (t - theta))
+                .sum();
+            AbilityEstimate {
+                theta,
+                sd: variance.max(0.0).sqrt(),
+                answered: answers.iter().flatten().count(),
+            }
+        })
+        .collect();
+    (abilities, log_likelihood)
+}
+
+fn describe_item(
+    responses: &Responses,
+    j: usize,
+    params: Params,
+    expected_n: &[f64; NODES],
+    grid: &Grid,
+    model: Model,
+    abilities: &[AbilityEstimate],
+) -> ItemEstimate {
+    let answers: Vec<(bool, f64)> = (0..responses.persons())
+        .filter_map(|i| responses.row(i)[j].map(|x| (x, abilities[i].theta)))
+        .collect();
+    let answered = answers.len();
+    let right = answers.iter().filter(|(x, _)| *x).count();
+    let (a, b) = (params.a, params.difficulty());
+    let (b_se, a_se) = standard_errors(params, expected_n, grid, model);
+    let mut flags = Vec::new();
+    let (mut infit, mut outfit, mut p_correct) = (None, None, None);
+    if answered == 0 {
+        flags.push(ItemFlag::NoAnswers);
+    } else {
+        let share = right as f64 / answered as f64;
+        p_correct = Some(share);
+        if share >= 0.95 {
+            flags.push(ItemFlag::AlmostAllRight);
+        }
+        if share <= 0.05 {
+            flags.push(ItemFlag::AlmostAllWrong);
+        }
+        let (mut squares, mut variances, mut standardised) = (0.0, 0.0, 0.0);
+        for (x, theta) in &answers {
+            let prob = sigmoid(a * (theta - b)).clamp(1e-9, 1.0 - 1e-9);
+            let residual = f64::from(u8::from(*x)) - prob;
+            let variance = prob * (1.0 - prob);
+            squares += residual * residual;
+            variances += variance;
+            standardised += residual * residual / variance;
+        }
+        let (inf, out) = (squares / variances, standardised / answered as f64);
+        if inf > 1.3 || out > 1.3 {
+            flags.push(ItemFlag::Misfit);
+        }
+        infit = Some(inf);
+        outfit = Some(out);
+    }
+    if model == Model::TwoPl && a < 0.0 {
+        flags.push(ItemFlag::NegativeDiscrimination);
+    }
+    ItemEstimate {
+        difficulty: b,
+        difficulty_se: b_se,
+        discrimination: a,
+        discrimination_se: a_se,
+        answered,
+        p_correct,
+        infit,
+        outfit,
+        flags,
+    }
+}
+
+/// SEs of b and a from the information of the expected counts plus the prior
+/// (the delta method for b = -c/a). An item nobody answered gets the prior's.
+fn standard_errors(params: Params, n: &[f64; NODES], grid: &Grid, model: Model) -> (f64, f64) {
+    let (mut haa, mut hac, mut hcc) = (0.0, 0.0, 0.0);
+    for (&theta, &count) in grid.nodes.iter().zip(n) {
+        let prob = sigmoid(params.a * theta + params.c);
+        let w = count * prob * (1.0 - prob);
+        haa += w * theta * theta;
+        hac += w * theta;
+        hcc += w;
+    }
+    let c_sd = PRIOR_B_SD * params.a.abs().max(0.25);
+    hcc += 1.0 / (c_sd * c_sd);
+    let a = params.a;
+    let b = params.difficulty();
+    match model {
+        Model::Rasch => ((1.0 / hcc).sqrt() / a.abs(), 0.0),
+        Model::TwoPl => {
+            haa += 1.0 / (PRIOR_A_SD * PRIOR_A_SD);
+            let det = haa * hcc - hac * hac;
+            let (var_a, var_c, cov) = (hcc / det, haa / det, -hac / det);
+            // b = -c/a: db/dc = -1/a, db/da = c/a² = -b/a.
+            let (dc, da) = (-1.0 / a, -b / a);
+            let var_b = dc * dc * var_c + da * da * var_a + 2.0 * dc * da * cov;
+            (var_b.max(0.0).sqrt(), var_a.max(0.0).sqrt())
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Ability with uncertainty: item response theory over answer matrices. Plain
+//! Rust over slices and structs; the database side feeds it matrices.
+
+pub mod irt;
+pub mod matrix;
