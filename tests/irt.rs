@@ -82,6 +82,27 @@ fn simulated_2pl_parameters_are_recovered_and_match_girth() {
     );
 }
 
+/// EM stops where it should: a thousand times tighter tolerance moves the
+/// log-likelihood and the estimates by almost nothing.
+#[test]
+fn em_stops_at_the_optimum() {
+    let answers = matrix::read_csv(&fixture("sim-2000x40.csv")).unwrap();
+    for model in [Model::TwoPl, Model::Rasch] {
+        let fit = irt::fit(&answers.responses, model);
+        let tight = irt::fit_to(&answers.responses, model, 1e-6);
+        eprintln!(
+            "{model:?}: {} rounds, log-likelihood {:.4}; tight: {} rounds, {:.4}",
+            fit.iterations, fit.log_likelihood, tight.iterations, tight.log_likelihood
+        );
+        assert!(tight.converged);
+        assert!(tight.log_likelihood - fit.log_likelihood < 0.05);
+        for (a, b) in fit.items.iter().zip(&tight.items) {
+            assert!((a.difficulty - b.difficulty).abs() < 0.01);
+            assert!((a.discrimination - b.discrimination).abs() < 0.01);
+        }
+    }
+}
+
 #[test]
 fn standard_errors_shrink_with_evidence() {
     let (_, fit, _) = simulated();
