@@ -46,8 +46,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// Run a saved teacher report (list them without a name) or one SELECT, read-only
     Query(QueryArgs),
-    /// Run the analyses on what is new: for now, encode every comment, search,
-    /// resource and skill text not encoded yet
+    /// Run the analyses on what is new: encode every comment, search, resource and
+    /// skill text not encoded yet, and refit per-skill abilities if answers changed
     Analyze(AnalyzeArgs),
     /// The encoder model: fetch it, or show what is installed
     #[command(subcommand)]
@@ -55,6 +55,19 @@ pub enum Command {
     /// Item response theory on any test's answers
     #[command(subcommand)]
     Irt(IrtCommand),
+    /// A student's ability per skill, with its uncertainty (computed by `classlens analyze`)
+    Ability(AbilityArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AbilityArgs {
+    /// The student's id
+    #[arg(long)]
+    pub student: String,
+
+    /// Print as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

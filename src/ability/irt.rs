@@ -94,6 +94,19 @@ pub enum ItemFlag {
     Misfit,
 }
 
+impl ItemFlag {
+    /// The flag's name as stored and printed (snake case).
+    pub fn name(self) -> &'static str {
+        match self {
+            ItemFlag::NoAnswers => "no_answers",
+            ItemFlag::NegativeDiscrimination => "negative_discrimination",
+            ItemFlag::AlmostAllRight => "almost_all_right",
+            ItemFlag::AlmostAllWrong => "almost_all_wrong",
+            ItemFlag::Misfit => "misfit",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemEstimate {
     pub difficulty: f64,

@@ -3,3 +3,4 @@
 
 pub mod irt;
 pub mod matrix;
+pub mod school;

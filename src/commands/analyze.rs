@@ -1,6 +1,7 @@
 use anyhow::Result;
 
 use super::progress::{Counter, thousands};
+use crate::ability::school;
 use crate::cli::{AnalyzeArgs, DbArgs};
 use crate::text::encoder::Encoder;
 use crate::text::{self, model};
@@ -66,6 +67,7 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
         }
         (report?, Some(encoder))
     };
+    let ability = school::refresh(&mut store)?;
     if args.json {
         println!(
             "{}",
@@ -74,6 +76,7 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
                 "device": encoder.as_ref().map(Encoder::device_name),
                 "precision": encoder.as_ref().map(|e| e.precision().name()),
                 "encode": report,
+                "ability": ability,
             }))?
         );
         return Ok(());
@@ -96,6 +99,22 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
         thousands(report.cached as u64),
         thousands(report.skipped_empty as u64),
     );
+    if ability.fitted {
+        println!(
+            "abilities: {} skills, {} items, {} students fitted (2PL) in {:.1} s{}",
+            thousands(ability.skills as u64),
+            thousands(ability.items as u64),
+            thousands(ability.students as u64),
+            ability.seconds,
+            if ability.not_converged > 0 {
+                format!("; {} skills did not converge", ability.not_converged)
+            } else {
+                String::new()
+            }
+        );
+    } else {
+        println!("abilities: the answers have not changed since the last fit");
+    }
     Ok(())
 }
 

@@ -70,16 +70,7 @@ fn print_fit(items: &[String], persons: &[String], fit: &Fit) {
             .p_correct
             .map_or("-".into(), |p| format!("{:.0}%", 100.0 * p));
         let mean_square = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}"));
-        let flags: Vec<String> = e
-            .flags
-            .iter()
-            .map(|f| {
-                serde_json::to_value(f)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default()
-            })
-            .collect();
+        let flags: Vec<&str> = e.flags.iter().map(|f| f.name()).collect();
         println!(
             "{item:<width$}  {:>8}  {share:>5}  {:>7.2} ({:.2})  {:>11.2} ({:.2})  {:>5}  {:>6}  {}",
             e.answered,

@@ -1,5 +1,6 @@
 //! One function per subcommand: open the store, call the library, print.
 
+mod ability;
 mod analyze;
 mod demo;
 mod ingest;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Model(command)) => model::run(command),
         Some(Command::Analyze(args)) => analyze::run(&cli.db, &args),
         Some(Command::Irt(command)) => irt::run(command),
+        Some(Command::Ability(args)) => ability::run(&cli.db, &args),
         None => overview(&cli.db, &cli.ui),
     }
 }

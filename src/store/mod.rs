@@ -1,5 +1,6 @@
 //! The one owner of the DuckDB file: opening it, its schema, typed queries and ingest.
 
+pub mod ability;
 pub mod dashboard;
 pub mod embeddings;
 mod error;
@@ -37,6 +38,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         5,
         "embeddings",
         include_str!("../../queries/schema/005_embeddings.sql"),
+    ),
+    (
+        6,
+        "ability",
+        include_str!("../../queries/schema/006_ability.sql"),
     ),
 ];
 

@@ -1,0 +1,36 @@
+-- Derived: item response theory per skill, refreshed by `classlens analyze`
+-- when the answers change (see src/ability/school.rs).
+
+-- Each item's parameters from its skill's 2PL fit.
+CREATE TABLE item_estimates (
+    item_id           VARCHAR PRIMARY KEY,
+    skill_id          VARCHAR NOT NULL,
+    difficulty        DOUBLE NOT NULL,
+    difficulty_se     DOUBLE NOT NULL,
+    discrimination    DOUBLE NOT NULL,
+    discrimination_se DOUBLE NOT NULL,
+    -- Students whose first attempt is counted.
+    answered          INTEGER NOT NULL,
+    p_correct         DOUBLE,
+    infit             DOUBLE,
+    outfit            DOUBLE,
+    -- Comma-separated ItemFlag names (no_answers, negative_discrimination, ...).
+    flags             VARCHAR NOT NULL
+);
+
+-- Each student's ability per skill: the EAP estimate and its posterior SD.
+CREATE TABLE ability_estimates (
+    student_id VARCHAR NOT NULL,
+    skill_id   VARCHAR NOT NULL,
+    theta      DOUBLE NOT NULL,
+    sd         DOUBLE NOT NULL,
+    answered   INTEGER NOT NULL,
+    PRIMARY KEY (student_id, skill_id)
+);
+
+-- What the estimates were computed from, so that an unchanged school is not refitted.
+CREATE TABLE ability_source (
+    responses  BIGINT NOT NULL,
+    last_time  TIMESTAMP,
+    fitted_at  TIMESTAMP NOT NULL
+);

@@ -1,0 +1,111 @@
+//! The school's abilities: one 2PL fit per skill over every student's first
+//! attempt at each item, stored for the dashboard and `classlens ability`.
+//! Refitted only when the answers changed since the last fit.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::irt::{self, Model, Responses};
+use crate::store::ability::{AbilityRow, FirstAttempt, ItemRow};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct AbilityReport {
+    /// False when the answers had not changed since the last fit.
+    pub fitted: bool,
+    pub skills: usize,
+    pub items: usize,
+    pub students: usize,
+    /// Skills whose EM stopped at its round limit.
+    pub not_converged: usize,
+    pub seconds: f64,
+}
+
+/// Fits every skill again if the answers changed.
+pub fn refresh(store: &mut Store) -> Result<AbilityReport, StoreError> {
+    let started = Instant::now();
+    let source = store.ability_source_now()?;
+    if store.ability_source_stored()?.as_ref() == Some(&source) {
+        return Ok(AbilityReport::default());
+    }
+    let attempts = store.first_attempts()?;
+    let mut report = AbilityReport {
+        fitted: true,
+        ..AbilityReport::default()
+    };
+    let (mut items, mut abilities) = (Vec::new(), Vec::new());
+    let mut students = std::collections::BTreeSet::new();
+    for (skill_id, answers) in by_skill(&attempts) {
+        let (fit, item_ids, student_ids) = fit_skill(&answers);
+        report.skills += 1;
+        report.not_converged += usize::from(!fit.converged);
+        for (item_id, e) in item_ids.iter().zip(&fit.items) {
+            items.push(ItemRow {
+                item_id: item_id.to_string(),
+                skill_id: skill_id.to_string(),
+                difficulty: e.difficulty,
+                difficulty_se: e.difficulty_se,
+                discrimination: e.discrimination,
+                discrimination_se: e.discrimination_se,
+                answered: i32::try_from(e.answered).unwrap_or(i32::MAX),
+                p_correct: e.p_correct,
+                infit: e.infit,
+                outfit: e.outfit,
+                flags: e
+                    .flags
+                    .iter()
+                    .map(|f| f.name())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            });
+        }
+        for (student_id, a) in student_ids.iter().zip(&fit.abilities) {
+            students.insert(student_id.to_string());
+            abilities.push(AbilityRow {
+                student_id: student_id.to_string(),
+                skill_id: skill_id.to_string(),
+                theta: a.theta,
+                sd: a.sd,
+                answered: i32::try_from(a.answered).unwrap_or(i32::MAX),
+            });
+        }
+    }
+    report.items = items.len();
+    report.students = students.len();
+    store.save_abilities(&items, &abilities, &source)?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// First attempts grouped by skill (they arrive sorted by skill).
+fn by_skill(attempts: &[FirstAttempt]) -> BTreeMap<&str, Vec<&FirstAttempt>> {
+    let mut skills: BTreeMap<&str, Vec<&FirstAttempt>> = BTreeMap::new();
+    for a in attempts {
+        skills.entry(a.skill_id.as_str()).or_default().push(a);
+    }
+    skills
+}
+
+/// One skill's 2PL fit, with its items' and students' ids in matrix order.
+fn fit_skill<'a>(answers: &[&'a FirstAttempt]) -> (irt::Fit, Vec<&'a str>, Vec<&'a str>) {
+    let mut items: Vec<&str> = answers.iter().map(|a| a.item_id.as_str()).collect();
+    items.sort_unstable();
+    items.dedup();
+    let column: BTreeMap<&str, usize> = items.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let mut rows: BTreeMap<&str, Vec<Option<bool>>> = BTreeMap::new();
+    for a in answers {
+        let row = rows
+            .entry(a.student_id.as_str())
+            .or_insert_with(|| vec![None; items.len()]);
+        if let Some(&c) = column.get(a.item_id.as_str()) {
+            row[c] = Some(a.correct);
+        }
+    }
+    let students: Vec<&str> = rows.keys().copied().collect();
+    let matrix = rows.into_values().collect();
+    let responses = Responses::new(items.len(), matrix)
+        .unwrap_or_else(|| unreachable!("every row was made with one cell per item"));
+    (irt::fit(&responses, Model::TwoPl), items, students)
+}
