@@ -1,6 +1,7 @@
 //! Ability with uncertainty: item response theory over answer matrices. Plain
 //! Rust over slices and structs; the database side feeds it matrices.
 
+pub mod evaluate;
 pub mod irt;
 pub mod matrix;
 pub mod school;

@@ -80,7 +80,7 @@ pub fn refresh(store: &mut Store) -> Result<AbilityReport, StoreError> {
 }
 
 /// First attempts grouped by skill (they arrive sorted by skill).
-fn by_skill(attempts: &[FirstAttempt]) -> BTreeMap<&str, Vec<&FirstAttempt>> {
+pub(crate) fn by_skill(attempts: &[FirstAttempt]) -> BTreeMap<&str, Vec<&FirstAttempt>> {
     let mut skills: BTreeMap<&str, Vec<&FirstAttempt>> = BTreeMap::new();
     for a in attempts {
         skills.entry(a.skill_id.as_str()).or_default().push(a);
@@ -88,23 +88,32 @@ fn by_skill(attempts: &[FirstAttempt]) -> BTreeMap<&str, Vec<&FirstAttempt>> {
     skills
 }
 
+/// A skill's item and student ids, sorted: the matrix's columns and rows.
+pub(crate) fn labels<'a>(answers: &[&'a FirstAttempt]) -> (Vec<&'a str>, Vec<&'a str>) {
+    let sorted = |pick: fn(&'a FirstAttempt) -> &'a str| {
+        let mut ids: Vec<&str> = answers.iter().map(|a| pick(a)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    (
+        sorted(|a| a.item_id.as_str()),
+        sorted(|a| a.student_id.as_str()),
+    )
+}
+
 /// One skill's 2PL fit, with its items' and students' ids in matrix order.
 fn fit_skill<'a>(answers: &[&'a FirstAttempt]) -> (irt::Fit, Vec<&'a str>, Vec<&'a str>) {
-    let mut items: Vec<&str> = answers.iter().map(|a| a.item_id.as_str()).collect();
-    items.sort_unstable();
-    items.dedup();
-    let column: BTreeMap<&str, usize> = items.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    let mut rows: BTreeMap<&str, Vec<Option<bool>>> = BTreeMap::new();
+    let (items, students) = labels(answers);
+    let mut matrix = vec![vec![None; items.len()]; students.len()];
     for a in answers {
-        let row = rows
-            .entry(a.student_id.as_str())
-            .or_insert_with(|| vec![None; items.len()]);
-        if let Some(&c) = column.get(a.item_id.as_str()) {
-            row[c] = Some(a.correct);
+        if let (Ok(s), Ok(i)) = (
+            students.binary_search(&a.student_id.as_str()),
+            items.binary_search(&a.item_id.as_str()),
+        ) {
+            matrix[s][i] = Some(a.correct);
         }
     }
-    let students: Vec<&str> = rows.keys().copied().collect();
-    let matrix = rows.into_values().collect();
     let responses = Responses::new(items.len(), matrix)
         .unwrap_or_else(|| unreachable!("every row was made with one cell per item"));
     (irt::fit(&responses, Model::TwoPl), items, students)
