@@ -1,6 +1,6 @@
-//! The ability stage on a school database: held-out prediction (20% of first
-//! attempts per skill, seeded) by the 2PL beside each item's share right, and
-//! the time of a full per-skill refit. The database is upgraded if it is older.
+//! The ability stage on a school database: the time and peak memory of a full
+//! per-skill refit, then held-out prediction (20% of first attempts per skill,
+//! seeded) by the 2PL beside each item's share right. The database is upgraded if it is older.
 //!
 //! `cargo bench --bench ability -- SCHOOL.duckdb`
 
@@ -16,6 +16,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .find(|a| !a.starts_with('-'))
         .ok_or("usage: cargo bench --bench ability -- SCHOOL.duckdb")?;
     let mut store = Store::open(&PathBuf::from(&path), Access::ReadWrite)?;
+    // Forget the last fit so that refresh fits again.
+    store.save_abilities(&[], &[], &(-1, None))?;
+    let report = school::refresh(&mut store)?;
+    println!(
+        "refit: {} skills, {} items, {} students in {:.2} s; peak RSS so far {}",
+        report.skills,
+        report.items,
+        report.students,
+        report.seconds,
+        peak_rss()
+    );
     let attempts = store.first_attempts()?;
     let started = Instant::now();
     let held = evaluate::held_out(&attempts, 0.2, 20261129);
@@ -27,12 +38,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         held.auc_item_rate,
         started.elapsed().as_secs_f64()
     );
-    // Forget the last fit so that refresh fits again.
-    store.save_abilities(&[], &[], &(-1, None))?;
-    let report = school::refresh(&mut store)?;
-    println!(
-        "refit: {} skills, {} items, {} students in {:.2} s",
-        report.skills, report.items, report.students, report.seconds
-    );
     Ok(())
+}
+
+/// The process's peak resident memory (Linux), as the kernel reports it.
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
 }

@@ -23,28 +23,56 @@ pub struct AbilityReport {
     pub seconds: f64,
 }
 
-/// Fits every skill again if the answers changed.
+/// Fits every skill again if the answers changed. Reads the first attempts
+/// one skill at a time: a district's 7 million would otherwise all be in memory.
 pub fn refresh(store: &mut Store) -> Result<AbilityReport, StoreError> {
     let started = Instant::now();
     let source = store.ability_source_now()?;
     if store.ability_source_stored()?.as_ref() == Some(&source) {
         return Ok(AbilityReport::default());
     }
-    let attempts = store.first_attempts()?;
-    let mut report = AbilityReport {
-        fitted: true,
-        ..AbilityReport::default()
-    };
-    let (mut items, mut abilities) = (Vec::new(), Vec::new());
-    let mut students = std::collections::BTreeSet::new();
-    for (skill_id, answers) in by_skill(&attempts) {
+    let mut fits = Fits::default();
+    let mut skill: Vec<FirstAttempt> = Vec::new();
+    store.for_each_first_attempt(|attempt| {
+        if skill.last().is_some_and(|a| a.skill_id != attempt.skill_id) {
+            fits.add_skill(&skill);
+            skill.clear();
+        }
+        skill.push(attempt);
+        Ok::<(), StoreError>(())
+    })?;
+    fits.add_skill(&skill);
+    fits.report.fitted = true;
+    fits.report.items = fits.items.len();
+    fits.report.students = fits.students.len();
+    store.save_abilities(&fits.items, &fits.abilities, &source)?;
+    fits.report.seconds = started.elapsed().as_secs_f64();
+    Ok(fits.report)
+}
+
+/// The estimates of the skills fitted so far.
+#[derive(Default)]
+struct Fits {
+    items: Vec<ItemRow>,
+    abilities: Vec<AbilityRow>,
+    students: std::collections::BTreeSet<String>,
+    report: AbilityReport,
+}
+
+impl Fits {
+    /// Fits one skill's first attempts (all of one skill_id).
+    fn add_skill(&mut self, attempts: &[FirstAttempt]) {
+        let Some(skill_id) = attempts.first().map(|a| a.skill_id.clone()) else {
+            return;
+        };
+        let answers: Vec<&FirstAttempt> = attempts.iter().collect();
         let (fit, item_ids, student_ids) = fit_skill(&answers);
-        report.skills += 1;
-        report.not_converged += usize::from(!fit.converged);
+        self.report.skills += 1;
+        self.report.not_converged += usize::from(!fit.converged);
         for (item_id, e) in item_ids.iter().zip(&fit.items) {
-            items.push(ItemRow {
+            self.items.push(ItemRow {
                 item_id: item_id.to_string(),
-                skill_id: skill_id.to_string(),
+                skill_id: skill_id.clone(),
                 difficulty: e.difficulty,
                 difficulty_se: e.difficulty_se,
                 discrimination: e.discrimination,
@@ -62,21 +90,18 @@ pub fn refresh(store: &mut Store) -> Result<AbilityReport, StoreError> {
             });
         }
         for (student_id, a) in student_ids.iter().zip(&fit.abilities) {
-            students.insert(student_id.to_string());
-            abilities.push(AbilityRow {
+            if !self.students.contains(*student_id) {
+                self.students.insert(student_id.to_string());
+            }
+            self.abilities.push(AbilityRow {
                 student_id: student_id.to_string(),
-                skill_id: skill_id.to_string(),
+                skill_id: skill_id.clone(),
                 theta: a.theta,
                 sd: a.sd,
                 answered: i32::try_from(a.answered).unwrap_or(i32::MAX),
             });
         }
     }
-    report.items = items.len();
-    report.students = students.len();
-    store.save_abilities(&items, &abilities, &source)?;
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
 }
 
 /// First attempts grouped by skill (they arrive sorted by skill).

@@ -56,21 +56,41 @@ pub struct StudentSkill {
 /// What the estimates are computed from: the number of answers and the latest time.
 pub type AbilitySource = (i64, Option<String>);
 
+fn first_attempt(r: &duckdb::Row<'_>) -> duckdb::Result<FirstAttempt> {
+    Ok(FirstAttempt {
+        skill_id: r.get(0)?,
+        student_id: r.get(1)?,
+        item_id: r.get(2)?,
+        correct: r.get::<_, u8>(3)? == 1,
+    })
+}
+
 impl Store {
+    /// Every first attempt, sorted by skill, student and item.
     pub fn first_attempts(&self) -> Result<Vec<FirstAttempt>, StoreError> {
         self.rows(
             include_str!("../../queries/ability/first_attempts.sql"),
             [],
             "reading first attempts",
-            |r| {
-                Ok(FirstAttempt {
-                    skill_id: r.get(0)?,
-                    student_id: r.get(1)?,
-                    item_id: r.get(2)?,
-                    correct: r.get::<_, u8>(3)? == 1,
-                })
-            },
+            first_attempt,
         )
+    }
+
+    /// The same rows one at a time, so that a district need not hold them all.
+    pub fn for_each_first_attempt<E: From<StoreError>>(
+        &self,
+        mut f: impl FnMut(FirstAttempt) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let context = "reading first attempts";
+        let mut stmt = self
+            .conn
+            .prepare(include_str!("../../queries/ability/first_attempts.sql"))
+            .context(context)?;
+        let mut rows = stmt.query([]).context(context)?;
+        while let Some(row) = rows.next().context(context)? {
+            f(first_attempt(row).context(context)?)?;
+        }
+        Ok(())
     }
 
     /// The answers as they are now.
