@@ -91,11 +91,37 @@ fn the_ability_command_shows_a_student_or_says_what_is_missing() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let skills = report["skills"].as_array().unwrap();
     assert!(!skills.is_empty());
-    for s in skills {
+    for entry in skills {
+        let s = &entry["skill"];
         let (theta, sd) = (s["theta"].as_f64().unwrap(), s["sd"].as_f64().unwrap());
         assert!(theta.is_finite() && sd > 0.0 && sd <= 1.001, "{s}");
         assert!(s["answered"].as_i64().unwrap() > 0);
         assert!(s["class_mean"].as_f64().unwrap().is_finite());
+        // The explanation rests on the same answers and gives the stored estimate.
+        let e = &entry["explanation"];
+        assert_eq!(e["answered"], s["answered"], "{entry}");
+        assert!(
+            (e["theta"].as_f64().unwrap() - theta).abs() < 1e-6,
+            "{entry}"
+        );
+        assert!((e["sd"].as_f64().unwrap() - sd).abs() < 1e-6, "{entry}");
+        let evidence = e["evidence"].as_array().unwrap();
+        assert!(!evidence.is_empty() && evidence.len() <= 3);
+        let shifts: Vec<f64> = evidence
+            .iter()
+            .map(|x| x["shift"].as_f64().unwrap().abs())
+            .collect();
+        assert!(shifts.windows(2).all(|w| w[0] >= w[1]), "{shifts:?}");
+        // A right answer moves the estimate up, a wrong one down.
+        for x in evidence {
+            let up = x["shift"].as_f64().unwrap() >= 0.0;
+            assert_eq!(up, x["correct"].as_bool().unwrap(), "{x}");
+        }
+        let summary = e["summary"].as_str().unwrap();
+        assert!(
+            summary.contains("rests on") && summary.contains("strongest evidence"),
+            "{summary}"
+        );
     }
     let text = succeeded(classlens_at(&db, &["ability", "--student", "s000001"]));
     let text = String::from_utf8_lossy(&text.stdout);

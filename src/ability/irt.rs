@@ -598,3 +598,42 @@ fn standard_errors(params: Params, n: &[f64; NODES], grid: &Grid, model: Model) 
         }
     }
 }
+
+/// One answer with its item's parameters, for scoring a single person.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoredAnswer {
+    pub difficulty: f64,
+    pub discrimination: f64,
+    pub correct: bool,
+}
+
+/// EAP and posterior SD of one person from answers to calibrated items: what
+/// [`fit`] gives that person, computed on the same grid and prior.
+pub fn eap_of(answers: &[ScoredAnswer]) -> AbilityEstimate {
+    let grid = Grid::new();
+    let mut post = grid.log_prior;
+    for answer in answers {
+        for (v, theta) in post.iter_mut().zip(&grid.nodes) {
+            let (right, wrong) = log_sigmoids(answer.discrimination * (theta - answer.difficulty));
+            *v += if answer.correct { right } else { wrong };
+        }
+    }
+    let norm = log_sum_exp(&post);
+    let weights: Vec<f64> = post.iter().map(|v| (v - norm).exp()).collect();
+    let theta: f64 = weights.iter().zip(&grid.nodes).map(|(w, t)| w * t).sum();
+    let variance: f64 = weights
+        .iter()
+        .zip(&grid.nodes)
+        .map(|(w, t)| w * (t - theta) * (t - theta))
+        .sum();
+    AbilityEstimate {
+        theta,
+        sd: variance.max(0.0).sqrt(),
+        answered: answers.len(),
+    }
+}
+
+/// The model's probability of a right answer.
+pub fn p_right(answer: &ScoredAnswer, theta: f64) -> f64 {
+    sigmoid(answer.discrimination * (theta - answer.difficulty))
+}

@@ -2,6 +2,7 @@
 //! Rust over slices and structs; the database side feeds it matrices.
 
 pub mod evaluate;
+pub mod explain;
 pub mod irt;
 pub mod matrix;
 pub mod school;

@@ -1,5 +1,7 @@
 use anyhow::{Result, bail};
 
+use crate::ability::explain::{self, Explanation};
+use crate::ability::irt::ScoredAnswer;
 use crate::cli::{AbilityArgs, DbArgs};
 
 pub fn run(db: &DbArgs, args: &AbilityArgs) -> Result<()> {
@@ -14,7 +16,31 @@ pub fn run(db: &DbArgs, args: &AbilityArgs) -> Result<()> {
             args.student
         );
     }
+    let answers = store.student_answers(&args.student)?;
+    let explanations: Vec<Explanation> = skills
+        .iter()
+        .map(|s| {
+            let evidence: Vec<(String, ScoredAnswer)> = answers
+                .iter()
+                .filter(|a| a.skill_id == s.skill_id)
+                .map(|a| {
+                    let scored = ScoredAnswer {
+                        difficulty: a.difficulty,
+                        discrimination: a.discrimination,
+                        correct: a.correct,
+                    };
+                    (a.item_id.clone(), scored)
+                })
+                .collect();
+            explain::explain(&s.skill, s.class_mean, &evidence)
+        })
+        .collect();
     if args.json {
+        let skills: Vec<_> = skills
+            .iter()
+            .zip(&explanations)
+            .map(|(s, e)| serde_json::json!({ "skill": s, "explanation": e }))
+            .collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
@@ -36,6 +62,10 @@ pub fn run(db: &DbArgs, args: &AbilityArgs) -> Result<()> {
             "{:<width$}  {:>5.2} ± {:<4.2}       {:>5}  {:>10.2}",
             s.skill, s.theta, s.sd, s.answered, s.class_mean
         );
+    }
+    println!();
+    for e in &explanations {
+        println!("{}", e.summary);
     }
     println!();
     println!(

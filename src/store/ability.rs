@@ -53,6 +53,16 @@ pub struct StudentSkill {
     pub class_mean: f64,
 }
 
+/// A student's first attempt at an item, with the item's estimated parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StudentAnswer {
+    pub skill_id: String,
+    pub item_id: String,
+    pub correct: bool,
+    pub difficulty: f64,
+    pub discrimination: f64,
+}
+
 /// What the estimates are computed from: the number of answers and the latest time.
 pub type AbilitySource = (i64, Option<String>);
 
@@ -163,6 +173,24 @@ impl Store {
         )
         .context(context)?;
         tx.commit().context(context)
+    }
+
+    /// A student's first attempts with their items' parameters.
+    pub fn student_answers(&self, student_id: &str) -> Result<Vec<StudentAnswer>, StoreError> {
+        self.rows(
+            include_str!("../../queries/ability/student_answers.sql"),
+            params![student_id],
+            "reading a student's answers",
+            |r| {
+                Ok(StudentAnswer {
+                    skill_id: r.get(0)?,
+                    item_id: r.get(1)?,
+                    correct: r.get::<_, u8>(2)? == 1,
+                    difficulty: r.get(3)?,
+                    discrimination: r.get(4)?,
+                })
+            },
+        )
     }
 
     /// A student's abilities, skill by skill, beside their class's mean.

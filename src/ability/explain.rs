@@ -1,0 +1,193 @@
+//! Why the system thinks what it thinks of a student in a skill: the answers
+//! that moved the estimate most, each with its item's difficulty and how
+//! surprising it was, in words a teacher can check against what they know.
+
+use serde::Serialize;
+
+use super::irt::{self, ScoredAnswer};
+
+/// One answer's part in an estimate.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Evidence {
+    pub item_id: String,
+    pub correct: bool,
+    pub difficulty: f64,
+    /// What the model expected: P(right) at the estimate.
+    pub expected: f64,
+    /// How far the estimate moves because of this answer (estimate with it
+    /// less estimate without it).
+    pub shift: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Explanation {
+    pub theta: f64,
+    pub sd: f64,
+    pub answered: usize,
+    pub right: usize,
+    /// The answers that moved the estimate most, strongest first (at most 3).
+    pub evidence: Vec<Evidence>,
+    pub summary: String,
+}
+
+/// Answers the strongest evidence lists.
+const SHOWN: usize = 3;
+
+/// `answers` are the student's (item id, scored answer) in the skill; the
+/// estimate is recomputed from them (the same as the stored one).
+pub fn explain(skill: &str, class_mean: f64, answers: &[(String, ScoredAnswer)]) -> Explanation {
+    let scored: Vec<ScoredAnswer> = answers.iter().map(|(_, a)| *a).collect();
+    let estimate = irt::eap_of(&scored);
+    let mut evidence: Vec<Evidence> = answers
+        .iter()
+        .enumerate()
+        .map(|(i, (item_id, answer))| {
+            let without: Vec<ScoredAnswer> = scored
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, a)| *a)
+                .collect();
+            Evidence {
+                item_id: item_id.clone(),
+                correct: answer.correct,
+                difficulty: answer.difficulty,
+                expected: irt::p_right(answer, estimate.theta),
+                shift: estimate.theta - irt::eap_of(&without).theta,
+            }
+        })
+        .collect();
+    evidence.sort_by(|a, b| b.shift.abs().total_cmp(&a.shift.abs()));
+    evidence.truncate(SHOWN);
+    let right = answers.iter().filter(|(_, a)| a.correct).count();
+    let summary = summary(
+        skill,
+        estimate.theta,
+        estimate.sd,
+        class_mean,
+        answers.len(),
+        right,
+        &evidence,
+    );
+    Explanation {
+        theta: estimate.theta,
+        sd: estimate.sd,
+        answered: answers.len(),
+        right,
+        evidence,
+        summary,
+    }
+}
+
+fn summary(
+    skill: &str,
+    theta: f64,
+    sd: f64,
+    class_mean: f64,
+    answered: usize,
+    right: usize,
+    evidence: &[Evidence],
+) -> String {
+    // "Above" only when the class mean lies outside the student's interval.
+    let versus = if theta - sd > class_mean {
+        "above the class average"
+    } else if theta + sd < class_mean {
+        "below the class average"
+    } else {
+        "close to the class average"
+    };
+    let certainty = if sd > 0.8 {
+        ", little evidence yet"
+    } else {
+        ""
+    };
+    let mut text = format!(
+        "{skill}: {} ± {sd:.1}, {versus} ({}){certainty}; rests on {answered} answers, {right} right",
+        tenths(theta),
+        tenths(class_mean)
+    );
+    if let Some(top) = evidence.first() {
+        let hardness = match top.difficulty {
+            d if d > 1.0 => "a hard item",
+            d if d < -1.0 => "an easy item",
+            _ => "an item of middling difficulty",
+        };
+        let outcome = if top.correct { "right on" } else { "wrong on" };
+        let surprise =
+            if (top.correct && top.expected < 0.35) || (!top.correct && top.expected > 0.65) {
+                ", which surprised the model"
+            } else {
+                ""
+            };
+        text.push_str(&format!(
+            "; strongest evidence: {outcome} {hardness} ({}, difficulty {}){surprise}",
+            top.item_id,
+            tenths(top.difficulty)
+        ));
+    }
+    text
+}
+
+/// One decimal, without a "-0.0".
+fn tenths(x: f64) -> String {
+    let text = format!("{x:.1}");
+    if text == "-0.0" { "0.0".into() } else { text }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(difficulty: f64, correct: bool) -> ScoredAnswer {
+        ScoredAnswer {
+            difficulty,
+            discrimination: 1.5,
+            correct,
+        }
+    }
+
+    #[test]
+    fn a_hard_item_answered_right_is_the_strongest_evidence() {
+        let answers = vec![
+            ("easy".to_string(), answer(-1.5, true)),
+            ("middle".to_string(), answer(0.0, true)),
+            ("hard".to_string(), answer(2.0, true)),
+            ("middle2".to_string(), answer(0.2, false)),
+        ];
+        let e = explain("Fractions", -0.2, &answers);
+        assert_eq!(e.answered, 4);
+        assert_eq!(e.right, 3);
+        assert_eq!(e.evidence[0].item_id, "hard");
+        assert!(e.evidence[0].shift > 0.0);
+        // The wrong answer pulls the estimate down.
+        let wrong = e.evidence.iter().find(|x| x.item_id == "middle2");
+        assert!(wrong.is_none_or(|w| w.shift < 0.0));
+        assert!(e.summary.starts_with("Fractions: "), "{}", e.summary);
+        assert!(
+            e.summary.contains("rests on 4 answers, 3 right"),
+            "{}",
+            e.summary
+        );
+        assert!(
+            e.summary
+                .contains("strongest evidence: right on a hard item (hard"),
+            "{}",
+            e.summary
+        );
+    }
+
+    #[test]
+    fn tenths_never_say_minus_zero() {
+        assert_eq!(tenths(-0.03), "0.0");
+        assert_eq!(tenths(-0.06), "-0.1");
+        assert_eq!(tenths(1.25), "1.2");
+    }
+
+    #[test]
+    fn no_answers_means_the_prior_and_no_evidence() {
+        let e = explain("Fractions", 0.0, &[]);
+        assert!(e.theta.abs() < 1e-9 && (e.sd - 1.0).abs() < 1e-3);
+        assert!(e.evidence.is_empty());
+        assert!(e.summary.contains("little evidence yet"), "{}", e.summary);
+    }
+}
