@@ -26,16 +26,11 @@ pub fn held_out(attempts: &[FirstAttempt], share: f64, seed: u64) -> HeldOut {
     let mut irt_scores = Vec::new();
     let mut rate_scores = Vec::new();
     for answers in super::school::by_skill(attempts).into_values() {
-        let (items, students) = super::school::labels(&answers);
-        let mut train = vec![vec![None; items.len()]; students.len()];
+        let index = super::school::SkillIndex::new(&answers);
+        let items = &index.items;
+        let mut train = index.blank();
         let mut test = Vec::new();
-        for a in &answers {
-            let (Ok(s), Ok(i)) = (
-                students.binary_search(&a.student_id.as_str()),
-                items.binary_search(&a.item_id.as_str()),
-            ) else {
-                continue;
-            };
+        for (a, &(s, i)) in answers.iter().zip(&index.cells) {
             if rng.random::<f64>() < share {
                 test.push((s, i, a.correct));
             } else {

@@ -492,21 +492,26 @@ fn eap(responses: &Responses, grid: &Grid, params: &[Params]) -> (Vec<AbilityEst
             let answers = responses.row(i);
             let (post, norm) = person_log_posterior(answers, grid, &tables);
             log_likelihood += norm;
-            let weights: Vec<f64> = post.iter().map(|v| (v - norm).exp()).collect();
-            let theta: f64 = weights.iter().zip(&grid.nodes).map(|(w, t)| w * t).sum();
-            let variance: f64 = weights
-                .iter()
-                .zip(&grid.nodes)
-                .map(|(w, t)| w * (t - theta) * (t - theta))
-                .sum();
-            AbilityEstimate {
-                theta,
-                sd: variance.max(0.0).sqrt(),
-                answered: answers.iter().flatten().count(),
-            }
+            summarise(&post, norm, grid, answers.iter().flatten().count())
         })
         .collect();
     (abilities, log_likelihood)
+}
+
+/// The mean and SD of a log posterior over the grid (`norm` its log-sum-exp).
+fn summarise(post: &[f64; NODES], norm: f64, grid: &Grid, answered: usize) -> AbilityEstimate {
+    let weights: Vec<f64> = post.iter().map(|v| (v - norm).exp()).collect();
+    let theta: f64 = weights.iter().zip(&grid.nodes).map(|(w, t)| w * t).sum();
+    let variance: f64 = weights
+        .iter()
+        .zip(&grid.nodes)
+        .map(|(w, t)| w * (t - theta) * (t - theta))
+        .sum();
+    AbilityEstimate {
+        theta,
+        sd: variance.max(0.0).sqrt(),
+        answered,
+    }
 }
 
 fn describe_item(
@@ -618,19 +623,7 @@ pub fn eap_of(answers: &[ScoredAnswer]) -> AbilityEstimate {
             *v += if answer.correct { right } else { wrong };
         }
     }
-    let norm = log_sum_exp(&post);
-    let weights: Vec<f64> = post.iter().map(|v| (v - norm).exp()).collect();
-    let theta: f64 = weights.iter().zip(&grid.nodes).map(|(w, t)| w * t).sum();
-    let variance: f64 = weights
-        .iter()
-        .zip(&grid.nodes)
-        .map(|(w, t)| w * (t - theta) * (t - theta))
-        .sum();
-    AbilityEstimate {
-        theta,
-        sd: variance.max(0.0).sqrt(),
-        answered: answers.len(),
-    }
+    summarise(&post, log_sum_exp(&post), &grid, answers.len())
 }
 
 /// The model's probability of a right answer.

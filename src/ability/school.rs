@@ -113,42 +113,61 @@ pub(crate) fn by_skill(attempts: &[FirstAttempt]) -> BTreeMap<&str, Vec<&FirstAt
     skills
 }
 
-/// A skill's item and student ids, sorted: the matrix's columns and rows.
-pub(crate) fn labels<'a>(answers: &[&'a FirstAttempt]) -> (Vec<&'a str>, Vec<&'a str>) {
-    let sorted = |pick: fn(&'a FirstAttempt) -> &'a str| {
-        let mut ids: Vec<&str> = answers.iter().map(|a| pick(a)).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    };
-    (
-        sorted(|a| a.item_id.as_str()),
-        sorted(|a| a.student_id.as_str()),
-    )
+/// A skill's answers laid out as a matrix: item ids (sorted, the columns),
+/// student ids (as they come, the rows) and each answer's (row, column). Hash
+/// lookups: a district's skill has 50,000 students, and binary searches over
+/// their ids were most of the refit.
+pub(crate) struct SkillIndex<'a> {
+    pub items: Vec<&'a str>,
+    pub students: Vec<&'a str>,
+    pub cells: Vec<(usize, usize)>,
 }
 
-/// One skill's 2PL fit, with its items' and students' ids in matrix order
-/// (students as they come, items sorted). Hash lookups: a district's skill has
-/// 50,000 students, and binary searches over their ids were most of the refit.
-fn fit_skill<'a>(answers: &[&'a FirstAttempt]) -> (irt::Fit, Vec<&'a str>, Vec<&'a str>) {
-    let mut items: Vec<&str> = answers.iter().map(|a| a.item_id.as_str()).collect();
-    items.sort_unstable();
-    items.dedup();
-    let column: HashMap<&str, usize> = items.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    let mut row_of: HashMap<&str, usize> = HashMap::new();
-    let mut students: Vec<&str> = Vec::new();
-    let mut matrix: Vec<Vec<Option<bool>>> = Vec::new();
-    for a in answers {
-        let row = *row_of.entry(a.student_id.as_str()).or_insert_with(|| {
-            students.push(a.student_id.as_str());
-            matrix.push(vec![None; items.len()]);
-            matrix.len() - 1
-        });
-        if let Some(&c) = column.get(a.item_id.as_str()) {
-            matrix[row][c] = Some(a.correct);
+impl<'a> SkillIndex<'a> {
+    pub(crate) fn new(answers: &[&'a FirstAttempt]) -> SkillIndex<'a> {
+        let mut items: Vec<&str> = answers.iter().map(|a| a.item_id.as_str()).collect();
+        items.sort_unstable();
+        items.dedup();
+        let column: HashMap<&str, usize> =
+            items.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        let mut row_of: HashMap<&str, usize> = HashMap::new();
+        let mut students: Vec<&str> = Vec::new();
+        let cells = answers
+            .iter()
+            .map(|a| {
+                let row = *row_of.entry(a.student_id.as_str()).or_insert_with(|| {
+                    students.push(a.student_id.as_str());
+                    students.len() - 1
+                });
+                // Every item id is a column: the columns were made from these answers.
+                (row, column.get(a.item_id.as_str()).copied().unwrap_or(0))
+            })
+            .collect();
+        SkillIndex {
+            items,
+            students,
+            cells,
         }
     }
-    let responses = Responses::new(items.len(), matrix)
+
+    /// An empty matrix of this shape.
+    pub(crate) fn blank(&self) -> Vec<Vec<Option<bool>>> {
+        vec![vec![None; self.items.len()]; self.students.len()]
+    }
+}
+
+/// One skill's 2PL fit, with its items' and students' ids in matrix order.
+fn fit_skill<'a>(answers: &[&'a FirstAttempt]) -> (irt::Fit, Vec<&'a str>, Vec<&'a str>) {
+    let index = SkillIndex::new(answers);
+    let mut matrix = index.blank();
+    for (a, &(row, column)) in answers.iter().zip(&index.cells) {
+        matrix[row][column] = Some(a.correct);
+    }
+    let responses = Responses::new(index.items.len(), matrix)
         .unwrap_or_else(|| unreachable!("every row was made with one cell per item"));
-    (irt::fit(&responses, Model::TwoPl), items, students)
+    (
+        irt::fit(&responses, Model::TwoPl),
+        index.items,
+        index.students,
+    )
 }
