@@ -357,22 +357,18 @@ impl CustomOp1 for GeluErf {
         };
         let input = &input[start..end];
         let mut output = vec![0f32; input.len()];
-        {
-            // One lock per chunk, never contended: each chunk is taken by one thread.
-            let chunks: Vec<std::sync::Mutex<(&[f32], &mut [f32])>> = input
-                .chunks(GELU_CHUNK)
-                .zip(output.chunks_mut(GELU_CHUNK))
-                .map(std::sync::Mutex::new)
-                .collect();
-            candle_core::utils::barrier_pool().execute_chunked(chunks.len(), |range| {
-                for chunk in &chunks[range] {
-                    if let Ok(mut pair) = chunk.lock() {
-                        let (from, to) = &mut *pair;
-                        classlens_kernels::gelu::gelu_erf(from, to);
-                    }
-                }
-            });
-        }
+        let chunks: Vec<(&[f32], &mut [f32])> = input
+            .chunks(GELU_CHUNK)
+            .zip(output.chunks_mut(GELU_CHUNK))
+            .collect();
+        super::on_candle_threads(
+            chunks,
+            || (),
+            |(from, to), _| {
+                classlens_kernels::gelu::gelu_erf(from, to);
+                true
+            },
+        );
         Ok((CpuStorage::F32(output), layout.shape().clone()))
     }
 }

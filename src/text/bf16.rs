@@ -52,9 +52,9 @@ impl Bf16Linear {
         {
             candle_core::bail!("linear-bf16: the residual is not the output's shape")
         }
+        // Rows in, rows out, and the residual rows to add, if any.
         type Unit<'a> = (&'a [f32], &'a mut [f32], Option<&'a [f32]>);
-        // One lock per unit, never contended: each unit is taken by one thread.
-        let units: Vec<std::sync::Mutex<Unit<'_>>> = x
+        let units: Vec<Unit<'_>> = x
             .chunks(ROWS_PER_UNIT * inputs)
             .zip(out.chunks_mut(ROWS_PER_UNIT * outputs))
             .enumerate()
@@ -65,30 +65,22 @@ impl Bf16Linear {
                         .map(|r| &r[..out.len()]),
                     _ => None,
                 };
-                std::sync::Mutex::new((x, out, residual))
+                (x, out, residual)
             })
             .collect();
-        let failed = std::sync::atomic::AtomicBool::new(false);
-        candle_core::utils::barrier_pool().execute_chunked(units.len(), |range| {
-            let mut scratch = Vec::with_capacity(ROWS_PER_UNIT * inputs);
-            for unit in &units[range] {
-                let done = unit.lock().is_ok_and(|mut unit| {
-                    let (x, out, residual) = &mut *unit;
-                    let epilogue = match (epilogue, residual) {
-                        (Fused::Gelu, _) => Epilogue::Gelu,
-                        (Fused::Add(_), Some(residual)) => Epilogue::Add(residual),
-                        _ => Epilogue::Plain,
-                    };
-                    self.weights
-                        .multiply(x, &self.bias, epilogue, out, &mut scratch)
-                });
-                if !done {
-                    failed.store(true, std::sync::atomic::Ordering::Relaxed);
-                }
-            }
-        });
-        drop(units);
-        if failed.into_inner() {
+        let done = super::on_candle_threads(
+            units,
+            || Vec::with_capacity(ROWS_PER_UNIT * inputs),
+            |(x, out, residual), scratch| {
+                let epilogue = match (epilogue, residual) {
+                    (Fused::Gelu, _) => Epilogue::Gelu,
+                    (Fused::Add(_), Some(residual)) => Epilogue::Add(residual),
+                    _ => Epilogue::Plain,
+                };
+                self.weights.multiply(x, &self.bias, epilogue, out, scratch)
+            },
+        );
+        if !done {
             candle_core::bail!("linear-bf16: a unit of rows did not fit the weights")
         }
         Ok(out)

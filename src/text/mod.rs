@@ -17,6 +17,28 @@ use crate::store::embeddings::Embedding;
 use crate::store::{Store, StoreError};
 use encoder::{Encoder, EncoderError};
 
+/// Runs `work` over `units` on candle's threads (the pool its own ops use), each
+/// unit taken by one thread, with one `scratch` per thread. The locks are never
+/// contended; they let threads hold disjoint `&mut` parts of one output.
+/// False if any call returned false.
+pub(crate) fn on_candle_threads<T: Send, S>(
+    units: Vec<T>,
+    scratch: impl Fn() -> S + Sync,
+    work: impl Fn(&mut T, &mut S) -> bool + Sync,
+) -> bool {
+    let units: Vec<std::sync::Mutex<T>> = units.into_iter().map(std::sync::Mutex::new).collect();
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    candle_core::utils::barrier_pool().execute_chunked(units.len(), |range| {
+        let mut own = scratch();
+        for unit in &units[range] {
+            if !unit.lock().is_ok_and(|mut unit| work(&mut unit, &mut own)) {
+                failed.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    });
+    !failed.into_inner()
+}
+
 /// Texts encoded and stored per transaction: an interrupted analysis keeps
 /// what it finished.
 const CHUNK: usize = 512;
