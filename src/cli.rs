@@ -57,6 +57,106 @@ pub enum Command {
     Irt(IrtCommand),
     /// A student's ability per skill, with its uncertainty (computed by `classlens analyze`)
     Ability(AbilityArgs),
+    /// Train a model head on labelled data
+    #[command(subcommand)]
+    Train(TrainCommand),
+    /// Score any texts, one per line (or a CSV column): sentiment with its probability, and
+    /// topics when the database has skills
+    Sentiment(SentimentArgs),
+    /// Find comments by meaning, closest first (after `classlens analyze`)
+    Search(SearchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrainCommand {
+    /// The sentiment head: softmax regression over the encoder's vectors, cross-validated and
+    /// calibrated; writes the head (safetensors) and its training report beside it
+    Sentiment(TrainSentimentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainSentimentArgs {
+    /// Labelled CSVs with columns text,label (label 0/1 or negative/neutral/positive);
+    /// default: the sentences that ship with classlens (fixtures/sentiment/)
+    #[arg(long = "data", value_name = "FILE")]
+    pub data: Vec<PathBuf>,
+
+    /// Seed of the cross-validation folds (the same seed gives the same head, byte for byte)
+    #[arg(long, default_value_t = crate::text::train::DEFAULT_SEED)]
+    pub seed: u64,
+
+    /// Where to write the head; the report goes beside it (.md and .json)
+    #[arg(
+        long,
+        default_value = "models/sentiment-head.safetensors",
+        value_name = "FILE"
+    )]
+    pub out: PathBuf,
+
+    #[command(flatten)]
+    pub encoder: EncoderArgs,
+
+    /// Print the training report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SentimentArgs {
+    /// One text per line (`-` or nothing: standard input)
+    pub file: Option<PathBuf>,
+
+    /// Read the texts from this column of a CSV file instead
+    #[arg(long, value_name = "NAME")]
+    pub column: Option<String>,
+
+    /// The sentiment head (default: the one that ships with classlens)
+    #[arg(long, value_name = "FILE")]
+    pub head: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub encoder: EncoderArgs,
+
+    /// Print one JSON object per text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// What to look for, in your words ("confused about fractions")
+    pub query: String,
+
+    /// Only comments of this class
+    #[arg(long, value_name = "ID")]
+    pub class: Option<String>,
+
+    /// Only comments of this student
+    #[arg(long, value_name = "ID")]
+    pub student: Option<String>,
+
+    /// Only comments written on or after this date (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// Only comments written before this date (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+
+    /// How many comments
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub limit: u32,
+
+    /// The sentiment head that scores the query's stance (default: the one that ships)
+    #[arg(long, value_name = "FILE")]
+    pub head: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub encoder: EncoderArgs,
+
+    /// Print as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -91,8 +191,9 @@ pub struct IrtFitArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Args)]
-pub struct AnalyzeArgs {
+/// Which encoder, and where it runs.
+#[derive(Debug, Clone, Args)]
+pub struct EncoderArgs {
     /// The encoder's model folder (default: the installed all-MiniLM-L6-v2, fetched if absent)
     #[arg(long, env = "CLASSLENS_MODEL_DIR", value_name = "DIR")]
     pub model_dir: Option<PathBuf>,
@@ -104,6 +205,16 @@ pub struct AnalyzeArgs {
     /// The encoder's linear layers, f32 or bf16 (default: bf16 on CPUs with AVX512-BF16, else f32)
     #[arg(long, value_name = "PRECISION")]
     pub precision: Option<crate::text::bert::Precision>,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub encoder: EncoderArgs,
+
+    /// The sentiment head (default: the one that ships with classlens, models/sentiment-head.safetensors)
+    #[arg(long, value_name = "FILE")]
+    pub head: Option<PathBuf>,
 
     /// Texts per encoder batch
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024))]

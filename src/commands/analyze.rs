@@ -2,16 +2,17 @@ use anyhow::Result;
 
 use super::progress::{Counter, thousands};
 use crate::ability::school;
-use crate::cli::{AnalyzeArgs, DbArgs};
+use crate::cli::{AnalyzeArgs, DbArgs, EncoderArgs};
 use crate::text::encoder::Encoder;
-use crate::text::{self, model};
+use crate::text::model::ModelInfo;
+use crate::text::sentiment::{SHIPPED_NAME, SentimentHead};
+use crate::text::{self, insights, model};
 
-pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
-    let mut store = super::open_for_writing(db)?;
+/// The encoder's cache key, known before any model is loaded: for the default
+/// model from its manifest, for another folder from its weights.
+pub(super) fn encoder_key(args: &EncoderArgs) -> Result<(Option<ModelInfo>, String)> {
     let manifest = model::default_manifest();
-    // The cache key is known before any model is loaded: for the default model
-    // from its manifest, for another folder from its weights.
-    let (checked, model_key) = match &args.model_dir {
+    Ok(match &args.model_dir {
         Some(dir) => {
             let info = model::verify(&manifest, dir).or_else(|_| model::inspect(dir))?;
             let key = cache_key(&info.id, &info.weights_sha256);
@@ -24,31 +25,53 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
                 .map_or("", String::as_str);
             (None, cache_key(&manifest.id, weights))
         }
+    })
+}
+
+/// Loads the encoder `encoder_key` checked, fetching the default model if it is missing.
+pub(super) fn load_encoder(args: &EncoderArgs, checked: Option<ModelInfo>) -> Result<Encoder> {
+    let manifest = model::default_manifest();
+    let info = match checked {
+        Some(info) => info,
+        None => {
+            let dir = model::default_model_dir(&manifest);
+            match model::verify(&manifest, &dir) {
+                Ok(info) => info,
+                // The model is needed and not there: get it, saying so.
+                Err(_) => {
+                    model::fetch(&manifest, &dir, &mut |step| eprintln!("classlens: {step}"))?
+                }
+            }
+        }
     };
+    Ok(Encoder::load_with_precision(
+        &info.dir,
+        args.device,
+        manifest.max_tokens,
+        args.precision,
+    )?)
+}
+
+/// The head given, or the one that ships with classlens; with its name for errors.
+pub(super) fn load_head(path: Option<&std::path::Path>) -> Result<(SentimentHead, String)> {
+    Ok(match path {
+        Some(path) => (SentimentHead::load(path)?, path.display().to_string()),
+        None => (SentimentHead::shipped()?, SHIPPED_NAME.to_string()),
+    })
+}
+
+pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
+    let (head, head_name) = load_head(args.head.as_deref())?;
+    let mut store = super::open_for_writing(db)?;
+    let (checked, model_key) = encoder_key(&args.encoder)?;
+    // A head for another encoder's vectors is refused before any work is done.
+    head.check_encoder(&model_key, &head_name)?;
     let plan = text::plan_new_texts(&store, &model_key)?;
     // Nothing new: done without reading (or fetching) the model.
     let (report, encoder) = if plan.is_empty() {
         (plan.finish(), None)
     } else {
-        let info = match checked {
-            Some(info) => info,
-            None => {
-                let dir = model::default_model_dir(&manifest);
-                match model::verify(&manifest, &dir) {
-                    Ok(info) => info,
-                    // The model is needed and not there: get it, saying so.
-                    Err(_) => {
-                        model::fetch(&manifest, &dir, &mut |step| eprintln!("classlens: {step}"))?
-                    }
-                }
-            }
-        };
-        let encoder = Encoder::load_with_precision(
-            &info.dir,
-            args.device,
-            manifest.max_tokens,
-            args.precision,
-        )?;
+        let encoder = load_encoder(&args.encoder, checked)?;
         let mut counter: Option<Counter> = None;
         let report = text::encode_plan(
             &mut store,
@@ -67,6 +90,7 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
         }
         (report?, Some(encoder))
     };
+    let insights = insights::refresh(&mut store, &model_key, &head)?;
     let ability = school::refresh(&mut store)?;
     if args.json {
         println!(
@@ -76,6 +100,7 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
                 "device": encoder.as_ref().map(Encoder::device_name),
                 "precision": encoder.as_ref().map(|e| e.precision().name()),
                 "encode": report,
+                "comments": insights,
                 "ability": ability,
             }))?
         );
@@ -99,6 +124,25 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
         thousands(report.cached as u64),
         thousands(report.skipped_empty as u64),
     );
+    if insights.comments + insights.searches > 0 {
+        println!(
+            "comments: {} analysed ({} scored, {} in another language, {} empty), {} searches, {} interest profiles{} in {:.1} s",
+            thousands(insights.comments as u64),
+            thousands(insights.scored as u64),
+            thousands(insights.unsupported_language as u64),
+            thousands(insights.empty as u64),
+            thousands(insights.searches as u64),
+            thousands(insights.profiles as u64),
+            if insights.rebuilt {
+                " (all recomputed: the encoder, head or skills changed)"
+            } else {
+                ""
+            },
+            insights.seconds
+        );
+    } else {
+        println!("comments: nothing new to analyse");
+    }
     if ability.fitted {
         println!(
             "abilities: {} skills, {} items, {} students fitted (2PL) in {:.1} s{}",

@@ -8,7 +8,10 @@ mod irt;
 mod model;
 mod progress;
 mod query;
+mod search;
+mod sentiment;
 mod stats;
+mod train;
 
 use std::path::PathBuf;
 
@@ -30,6 +33,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Analyze(args)) => analyze::run(&cli.db, &args),
         Some(Command::Irt(command)) => irt::run(command),
         Some(Command::Ability(args)) => ability::run(&cli.db, &args),
+        Some(Command::Train(command)) => train::run(command),
+        Some(Command::Sentiment(args)) => sentiment::run(&cli.db, &args),
+        Some(Command::Search(args)) => search::run(&cli.db, &args),
         None => overview(&cli.db, &cli.ui),
     }
 }

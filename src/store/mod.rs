@@ -5,6 +5,7 @@ pub mod dashboard;
 pub mod embeddings;
 mod error;
 pub mod ingest;
+pub mod insights;
 pub mod reports;
 pub mod tables;
 
@@ -43,6 +44,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         6,
         "ability",
         include_str!("../../queries/schema/006_ability.sql"),
+    ),
+    (
+        7,
+        "insights",
+        include_str!("../../queries/schema/007_insights.sql"),
     ),
 ];
 

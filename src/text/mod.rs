@@ -5,7 +5,13 @@
 pub mod bert;
 mod bf16;
 pub mod encoder;
+pub mod insights;
+pub mod language;
 pub mod model;
+pub mod search;
+pub mod sentiment;
+pub mod topics;
+pub mod train;
 
 use std::collections::BTreeMap;
 use std::time::Instant;

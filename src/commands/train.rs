@@ -1,0 +1,99 @@
+use anyhow::{Context, Result};
+
+use super::analyze::{encoder_key, load_encoder};
+use crate::cli::{TrainCommand, TrainSentimentArgs};
+use crate::text;
+use crate::text::bert::Precision;
+use crate::text::train::{self, DataSet};
+
+pub fn run(command: TrainCommand) -> Result<()> {
+    match command {
+        TrainCommand::Sentiment(args) => sentiment(&args),
+    }
+}
+
+fn sentiment(args: &TrainSentimentArgs) -> Result<()> {
+    let data = if args.data.is_empty() {
+        DataSet::shipped()?
+    } else {
+        let mut data = DataSet::default();
+        for path in &args.data {
+            let content = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            data.add_csv(&path.display().to_string(), &content)?;
+        }
+        data
+    };
+    let (checked, model_key) = encoder_key(&args.encoder)?;
+    // f32 unless asked otherwise: the head should not depend on whether this
+    // CPU has bfloat16 (vectors differ by a cosine of 5e-5 between the two).
+    let mut encoder_args = args.encoder.clone();
+    encoder_args.precision = Some(encoder_args.precision.unwrap_or(Precision::F32));
+    let encoder = load_encoder(&encoder_args, checked)?;
+    eprintln!(
+        "classlens: encoding {} labelled sentences on {} ({})",
+        data.examples.len(),
+        encoder.device_name(),
+        encoder.precision().name()
+    );
+    // As analyze encodes them, so training and scoring see the same vectors.
+    let normalised: Vec<String> = data
+        .examples
+        .iter()
+        .map(|e| text::normalise(&e.text))
+        .collect();
+    let texts: Vec<&str> = normalised.iter().map(String::as_str).collect();
+    let vectors = encoder.encode(&texts, 32)?;
+    let (head, report) = train::train(&data, &vectors, &model_key, args.seed)?;
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    head.save(&args.out)?;
+    let command = if args.data.is_empty() {
+        format!("classlens train sentiment --seed {}", args.seed)
+    } else {
+        format!(
+            "classlens train sentiment --seed {} {}",
+            args.seed,
+            args.data
+                .iter()
+                .map(|p| format!("--data {}", p.display()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    };
+    let markdown = args.out.with_extension("md");
+    std::fs::write(&markdown, report.markdown(&command))
+        .with_context(|| format!("cannot write {}", markdown.display()))?;
+    let json_path = args.out.with_extension("json");
+    let json = serde_json::to_string_pretty(&report)?;
+    std::fs::write(&json_path, format!("{json}\n"))
+        .with_context(|| format!("cannot write {}", json_path.display()))?;
+    if args.json {
+        println!("{json}");
+        return Ok(());
+    }
+    println!(
+        "sentiment head written to {} (report: {})",
+        args.out.display(),
+        markdown.display()
+    );
+    println!(
+        "cross-validated ({} folds): positive vs negative {:.4}; {}",
+        report.folds,
+        report.polar_accuracy,
+        report
+            .cross_validated
+            .iter()
+            .filter_map(|s| s
+                .accuracy
+                .map(|a| format!("{} three labels {a:.4}", s.name)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    println!(
+        "calibration: temperature {:.3}, expected calibration error {:.4} -> {:.4}; neutral below {:.2}",
+        report.temperature, report.ece_before, report.ece_after, report.polar_threshold
+    );
+    Ok(())
+}

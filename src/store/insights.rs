@@ -1,0 +1,513 @@
+//! The comments stage's data: texts and their vectors in, sentiment, topics
+//! and interest profiles out.
+
+use std::collections::HashMap;
+
+use duckdb::params;
+
+use super::error::DbContext;
+use super::{Store, StoreError};
+
+/// A comment to analyse.
+#[derive(Debug, Clone)]
+pub struct CommentText {
+    pub comment_id: String,
+    pub student_id: String,
+    /// The skill of the resource it was written on.
+    pub resource_skill: Option<String>,
+    pub text: String,
+}
+
+/// A search to analyse.
+#[derive(Debug, Clone)]
+pub struct SearchText {
+    pub student_id: String,
+    /// As stored (ISO 8601 text), to key the insight row.
+    pub time: String,
+    pub query: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommentInsight {
+    pub comment_id: String,
+    pub text_hash: Option<String>,
+    pub language: String,
+    pub status: &'static str,
+    pub sentiment: Option<&'static str>,
+    pub probability: Option<f32>,
+    pub probabilities: Option<[f32; 3]>,
+    pub skill_id: Option<String>,
+    pub topic_score: Option<f32>,
+    pub topic_from: Option<&'static str>,
+    pub key_phrases: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchInsight {
+    pub student_id: String,
+    pub time: String,
+    pub query: String,
+    pub text_hash: Option<String>,
+    pub language: String,
+    pub skill_id: Option<String>,
+    pub topic_score: Option<f32>,
+}
+
+/// One text of a student, for the interest profile.
+#[derive(Debug, Clone)]
+pub struct StudentText {
+    pub student_id: String,
+    /// Seconds since the epoch.
+    pub time: i64,
+    pub is_comment: bool,
+    pub text_hash: String,
+    /// The skill the text itself names (topics from the text only).
+    pub skill_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct InterestProfile {
+    pub student_id: String,
+    pub texts: i32,
+    pub latest: i64,
+    pub vector: Vec<f32>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StudentTopic {
+    pub student_id: String,
+    pub skill_id: String,
+    pub rank: i32,
+    pub weight: f64,
+    pub comments: i32,
+    pub searches: i32,
+}
+
+pub fn vector_of(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+fn bytes_of(vector: &[f32]) -> Vec<u8> {
+    vector.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+impl Store {
+    pub fn insight_source(&self) -> Result<Option<String>, StoreError> {
+        let rows = self.rows(
+            "SELECT source FROM insight_source",
+            [],
+            "reading what the insights were computed with",
+            |r| r.get::<_, String>(0),
+        )?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// Comments with no insight yet (all of them with `all`).
+    pub fn comments_to_analyse(&self, all: bool) -> Result<Vec<CommentText>, StoreError> {
+        let sql = format!(
+            "SELECT c.comment_id, c.student_id, r.skill_id, c.text
+             FROM comments c LEFT JOIN resources r USING (resource_id)
+             {}
+             ORDER BY c.comment_id",
+            if all {
+                ""
+            } else {
+                "WHERE c.comment_id NOT IN (SELECT comment_id FROM comment_insights)"
+            }
+        );
+        self.rows(&sql, [], "reading the comments to analyse", |r| {
+            Ok(CommentText {
+                comment_id: r.get(0)?,
+                student_id: r.get(1)?,
+                resource_skill: r.get(2)?,
+                text: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+            })
+        })
+    }
+
+    /// Searches with no insight yet (all of them with `all`).
+    pub fn searches_to_analyse(&self, all: bool) -> Result<Vec<SearchText>, StoreError> {
+        let sql = format!(
+            "SELECT s.student_id, strftime(s.time, '%Y-%m-%dT%H:%M:%S.%f'), s.query
+             FROM searches s
+             {}
+             ORDER BY 1, 2, 3",
+            if all {
+                ""
+            } else {
+                "ANTI JOIN search_insights i
+                   ON i.student_id = s.student_id AND i.time = s.time AND i.query = s.query"
+            }
+        );
+        self.rows(&sql, [], "reading the searches to analyse", |r| {
+            Ok(SearchText {
+                student_id: r.get(0)?,
+                time: r.get(1)?,
+                query: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+            })
+        })
+    }
+
+    /// (skill_id, kind, text) of every text that describes a skill.
+    pub fn topic_texts(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        self.rows(
+            include_str!("../../queries/derived/topic_texts.sql"),
+            [],
+            "reading the skills' texts",
+            |r| Ok((r.get(0)?, r.get(2)?, r.get(3)?)),
+        )
+    }
+
+    /// The vectors of `hashes` that `model` has; missing ones are left out.
+    pub fn vectors(
+        &self,
+        model: &str,
+        hashes: &[&str],
+    ) -> Result<HashMap<String, Vec<f32>>, StoreError> {
+        let context = "reading vectors";
+        self.conn
+            .execute_batch("CREATE OR REPLACE TEMP TABLE wanted_hashes (text_hash VARCHAR)")
+            .context(context)?;
+        {
+            let mut appender = self.conn.appender("wanted_hashes").context(context)?;
+            for h in hashes {
+                appender.append_row(params![h]).context(context)?;
+            }
+            appender.flush().context(context)?;
+        }
+        let rows = self.rows(
+            "SELECT e.text_hash, e.vector FROM embeddings e
+             SEMI JOIN wanted_hashes w ON w.text_hash = e.text_hash
+             WHERE e.model = ?",
+            params![model],
+            context,
+            |r| Ok((r.get::<_, String>(0)?, vector_of(&r.get::<_, Vec<u8>>(1)?))),
+        )?;
+        self.conn
+            .execute_batch("DROP TABLE wanted_hashes")
+            .context(context)?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Stores insights in one transaction; `replace` first deletes every insight,
+    /// profile and student topic (what they were computed with changed).
+    pub fn save_insights(
+        &mut self,
+        source: &str,
+        replace: bool,
+        comments: &[CommentInsight],
+        searches: &[SearchInsight],
+    ) -> Result<(), StoreError> {
+        let context = "storing comment insights";
+        self.require_write(context)?;
+        let tx = self.conn.transaction().context(context)?;
+        if replace {
+            tx.execute_batch(
+                "DELETE FROM comment_insights; DELETE FROM search_insights;
+                 DELETE FROM interest_profiles; DELETE FROM student_topics;",
+            )
+            .context(context)?;
+        }
+        {
+            let mut appender = tx.appender("comment_insights").context(context)?;
+            for c in comments {
+                let p = c.probabilities;
+                appender
+                    .append_row(params![
+                        c.comment_id,
+                        c.text_hash,
+                        c.language,
+                        c.status,
+                        c.sentiment,
+                        c.probability,
+                        p.map(|p| p[0]),
+                        p.map(|p| p[1]),
+                        p.map(|p| p[2]),
+                        c.skill_id,
+                        c.topic_score,
+                        c.topic_from,
+                        c.key_phrases
+                    ])
+                    .context(context)?;
+            }
+            appender.flush().context(context)?;
+            let mut appender = tx.appender("search_insights").context(context)?;
+            for s in searches {
+                appender
+                    .append_row(params![
+                        s.student_id,
+                        s.time,
+                        s.query,
+                        s.text_hash,
+                        s.language,
+                        s.skill_id,
+                        s.topic_score
+                    ])
+                    .context(context)?;
+            }
+            appender.flush().context(context)?;
+        }
+        tx.execute_batch("DELETE FROM insight_source")
+            .context(context)?;
+        tx.execute(
+            "INSERT INTO insight_source VALUES (?, current_timestamp::TIMESTAMP)",
+            params![source],
+        )
+        .context(context)?;
+        tx.commit().context(context)
+    }
+
+    /// Every analysed text of `students` (all students when None), oldest first.
+    pub fn student_texts(
+        &self,
+        students: Option<&[String]>,
+    ) -> Result<Vec<StudentText>, StoreError> {
+        let context = "reading students' texts";
+        self.conn
+            .execute_batch("CREATE OR REPLACE TEMP TABLE wanted_students (student_id VARCHAR)")
+            .context(context)?;
+        if let Some(students) = students {
+            let mut appender = self.conn.appender("wanted_students").context(context)?;
+            for s in students {
+                appender.append_row(params![s]).context(context)?;
+            }
+            appender.flush().context(context)?;
+        }
+        let filter = if students.is_some() {
+            "WHERE student_id IN (SELECT student_id FROM wanted_students)"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT * FROM (
+                SELECT c.student_id, epoch(c.time)::BIGINT AS t, true AS is_comment, i.text_hash,
+                       CASE WHEN i.topic_from = 'text' THEN i.skill_id END
+                FROM comment_insights i JOIN comments c USING (comment_id)
+                WHERE i.text_hash IS NOT NULL
+                UNION ALL
+                SELECT student_id, epoch(time)::BIGINT, false, text_hash,
+                       CASE WHEN topic_score IS NOT NULL THEN skill_id END
+                FROM search_insights WHERE text_hash IS NOT NULL
+             ) {filter}
+             ORDER BY student_id, t"
+        );
+        let rows = self.rows(&sql, [], context, |r| {
+            Ok(StudentText {
+                student_id: r.get(0)?,
+                time: r.get(1)?,
+                is_comment: r.get(2)?,
+                text_hash: r.get(3)?,
+                skill_id: r.get(4)?,
+            })
+        })?;
+        self.conn
+            .execute_batch("DROP TABLE wanted_students")
+            .context(context)?;
+        Ok(rows)
+    }
+
+    /// Replaces the profiles and topics of the students in `profiles` (and of
+    /// `cleared`, who have none now).
+    pub fn save_interests(
+        &mut self,
+        model: &str,
+        students: &[String],
+        profiles: &[InterestProfile],
+        topics: &[StudentTopic],
+    ) -> Result<(), StoreError> {
+        let context = "storing interest profiles";
+        self.require_write(context)?;
+        let tx = self.conn.transaction().context(context)?;
+        tx.execute_batch("CREATE OR REPLACE TEMP TABLE changed_students (student_id VARCHAR)")
+            .context(context)?;
+        {
+            let mut appender = tx.appender("changed_students").context(context)?;
+            for s in students {
+                appender.append_row(params![s]).context(context)?;
+            }
+            appender.flush().context(context)?;
+        }
+        tx.execute_batch(
+            "DELETE FROM interest_profiles WHERE student_id IN (SELECT student_id FROM changed_students);
+             DELETE FROM student_topics WHERE student_id IN (SELECT student_id FROM changed_students);
+             DROP TABLE changed_students;",
+        )
+        .context(context)?;
+        {
+            let mut appender = tx.appender("interest_profiles").context(context)?;
+            for p in profiles {
+                appender
+                    .append_row(params![
+                        p.student_id,
+                        model,
+                        p.texts,
+                        duckdb::types::Value::Timestamp(duckdb::types::TimeUnit::Second, p.latest),
+                        bytes_of(&p.vector)
+                    ])
+                    .context(context)?;
+            }
+            appender.flush().context(context)?;
+            let mut appender = tx.appender("student_topics").context(context)?;
+            for t in topics {
+                appender
+                    .append_row(params![
+                        t.student_id,
+                        t.skill_id,
+                        t.rank,
+                        t.weight,
+                        t.comments,
+                        t.searches
+                    ])
+                    .context(context)?;
+            }
+            appender.flush().context(context)?;
+        }
+        tx.commit().context(context)
+    }
+}
+
+/// Which comments a search looks at.
+#[derive(Debug, Clone, Default)]
+pub struct CommentFilter {
+    pub class_id: Option<String>,
+    pub student_id: Option<String>,
+    /// Dates, YYYY-MM-DD: on or after `since`, before `until`.
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+impl CommentFilter {
+    /// The WHERE conditions (over `c` comments and `s` students), with their parameters.
+    fn sql(&self) -> (String, Vec<String>) {
+        let mut conditions = vec!["i.text_hash IS NOT NULL".to_string()];
+        let mut values = Vec::new();
+        if let Some(class) = &self.class_id {
+            conditions.push("s.class_id = ?".into());
+            values.push(class.clone());
+        }
+        if let Some(student) = &self.student_id {
+            conditions.push("c.student_id = ?".into());
+            values.push(student.clone());
+        }
+        if let Some(since) = &self.since {
+            conditions.push("c.time >= CAST(? AS DATE)".into());
+            values.push(since.clone());
+        }
+        if let Some(until) = &self.until {
+            conditions.push("c.time < CAST(? AS DATE)".into());
+            values.push(until.clone());
+        }
+        (conditions.join(" AND "), values)
+    }
+}
+
+/// A distinct comment text, for search.
+#[derive(Debug, Clone)]
+pub struct TextVector {
+    pub text_hash: String,
+    pub vector: Vec<f32>,
+    pub probabilities: Option<[f32; 3]>,
+}
+
+/// A comment found by a search.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FoundComment {
+    pub comment_id: String,
+    pub student_id: String,
+    pub student: String,
+    pub class_id: String,
+    pub time: String,
+    pub text: String,
+    pub sentiment: Option<String>,
+    pub skill_id: Option<String>,
+    #[serde(skip)]
+    pub text_hash: String,
+}
+
+impl Store {
+    /// The distinct texts of the comments `filter` lets through: hash, vector,
+    /// and sentiment probabilities where scored (a text always gets the same).
+    pub fn comment_vectors(
+        &self,
+        model: &str,
+        filter: &CommentFilter,
+    ) -> Result<Vec<TextVector>, StoreError> {
+        let (conditions, mut values) = filter.sql();
+        values.insert(0, model.to_string());
+        let sql = format!(
+            "WITH texts AS (
+                SELECT i.text_hash, any_value(i.p_negative) AS n, any_value(i.p_neutral) AS u,
+                       any_value(i.p_positive) AS p
+                FROM comment_insights i
+                JOIN comments c USING (comment_id) JOIN students s USING (student_id)
+                WHERE {conditions}
+                GROUP BY i.text_hash)
+             SELECT e.text_hash, e.vector, t.n, t.u, t.p
+             FROM embeddings e JOIN texts t USING (text_hash)
+             WHERE e.model = ?"
+        );
+        // The model's parameter comes last in this statement.
+        let model_value = values.remove(0);
+        values.push(model_value);
+        self.rows(
+            &sql,
+            duckdb::params_from_iter(values),
+            "reading the comments' vectors",
+            |r| {
+                let probabilities = match (
+                    r.get::<_, Option<f32>>(2)?,
+                    r.get::<_, Option<f32>>(3)?,
+                    r.get::<_, Option<f32>>(4)?,
+                ) {
+                    (Some(n), Some(u), Some(p)) => Some([n, u, p]),
+                    _ => None,
+                };
+                Ok(TextVector {
+                    text_hash: r.get(0)?,
+                    vector: vector_of(&r.get::<_, Vec<u8>>(1)?),
+                    probabilities,
+                })
+            },
+        )
+    }
+
+    /// The comments `filter` lets through whose text has one of `hashes`, newest first.
+    pub fn comments_with_hashes(
+        &self,
+        hashes: &[&str],
+        filter: &CommentFilter,
+    ) -> Result<Vec<FoundComment>, StoreError> {
+        let (conditions, mut values) = filter.sql();
+        let marks = vec!["?"; hashes.len()].join(", ");
+        values.extend(hashes.iter().map(|h| h.to_string()));
+        let sql = format!(
+            "SELECT c.comment_id, c.student_id, s.display_name, s.class_id,
+                    strftime(c.time, '%Y-%m-%d %H:%M'), c.text, i.sentiment, i.skill_id, i.text_hash
+             FROM comments c JOIN comment_insights i USING (comment_id)
+             JOIN students s USING (student_id)
+             WHERE {conditions} AND i.text_hash IN ({marks})
+             ORDER BY c.time DESC, c.comment_id"
+        );
+        self.rows(
+            &sql,
+            duckdb::params_from_iter(values),
+            "reading the comments found",
+            |r| {
+                Ok(FoundComment {
+                    comment_id: r.get(0)?,
+                    student_id: r.get(1)?,
+                    student: r.get(2)?,
+                    class_id: r.get(3)?,
+                    time: r.get(4)?,
+                    text: r.get(5)?,
+                    sentiment: r.get(6)?,
+                    skill_id: r.get(7)?,
+                    text_hash: r.get(8)?,
+                })
+            },
+        )
+    }
+}

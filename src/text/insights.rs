@@ -1,0 +1,249 @@
+//! The comments stage of `classlens analyze`: from the cached vectors, each
+//! comment's language, sentiment and topic, each search's topic, and each
+//! student's interest profile and top topics. Incremental: only new comments
+//! and searches, and the profiles of their students, unless what the insights
+//! are computed with (encoder, head, skills) changed.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::language;
+use super::sentiment::SentimentHead;
+use super::topics::{self, SkillText, TopicSet};
+use super::{normalise, text_hash};
+use crate::store::insights::{
+    CommentInsight, InterestProfile, SearchInsight, StudentText, StudentTopic,
+};
+use crate::store::{Store, StoreError};
+
+/// Interest decays by half every 21 days before a student's latest text.
+pub const HALF_LIFE_DAYS: f64 = 21.0;
+/// Top topics kept per student.
+pub const TOP_TOPICS: usize = 3;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InsightReport {
+    /// Recomputed everything (encoder, head or skills changed) rather than added.
+    pub rebuilt: bool,
+    pub comments: usize,
+    pub scored: usize,
+    pub unsupported_language: usize,
+    pub empty: usize,
+    pub searches: usize,
+    pub profiles: usize,
+    pub seconds: f64,
+}
+
+pub fn refresh(
+    store: &mut Store,
+    model: &str,
+    head: &SentimentHead,
+) -> Result<InsightReport, StoreError> {
+    let started = Instant::now();
+    let topics = topic_set(store, model)?;
+    let head_bytes = head.to_bytes().unwrap_or_default();
+    let source = format!(
+        "{model}|head:{}|topics:{}",
+        &text_hash(&String::from_utf8_lossy(&head_bytes))[..12],
+        topics.fingerprint()
+    );
+    let rebuilt = store.insight_source()?.as_deref() != Some(source.as_str());
+    let comments = store.comments_to_analyse(rebuilt)?;
+    let searches = store.searches_to_analyse(rebuilt)?;
+    let mut report = InsightReport {
+        rebuilt,
+        ..InsightReport::default()
+    };
+    if comments.is_empty() && searches.is_empty() && !rebuilt {
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+    let hashes: Vec<Option<String>> = comments
+        .iter()
+        .map(|c| c.text.as_str())
+        .chain(searches.iter().map(|s| s.query.as_str()))
+        .map(|t| {
+            let n = normalise(t);
+            (!n.is_empty()).then(|| text_hash(&n))
+        })
+        .collect();
+    let wanted: Vec<&str> = hashes.iter().flatten().map(String::as_str).collect();
+    let vectors = store.vectors(model, &wanted)?;
+    let scores_sentiment = head.info.encoder == model;
+    let mut comment_rows = Vec::with_capacity(comments.len());
+    for (c, hash) in comments.iter().zip(&hashes) {
+        let vector = hash.as_ref().and_then(|h| vectors.get(h));
+        let lang = language::detect(&c.text);
+        let mut row = CommentInsight {
+            comment_id: c.comment_id.clone(),
+            text_hash: vector.and(hash.clone()),
+            language: lang.code.to_string(),
+            status: "empty",
+            sentiment: None,
+            probability: None,
+            probabilities: None,
+            skill_id: None,
+            topic_score: None,
+            topic_from: None,
+            key_phrases: None,
+        };
+        if let Some(vector) = vector {
+            if lang.code == head.info.language && scores_sentiment {
+                let s = head.score(vector);
+                row.status = "scored";
+                row.sentiment = Some(s.label);
+                row.probability = Some(s.probability);
+                row.probabilities = Some(s.probabilities);
+                report.scored += 1;
+            } else {
+                row.status = "unsupported language";
+                report.unsupported_language += 1;
+            }
+            if let Some((skill, score)) = topics.best(vector)
+                && score >= topics::THRESHOLD
+            {
+                row.skill_id = Some(skill.to_string());
+                row.topic_score = Some(score);
+                row.topic_from = Some("text");
+            }
+        } else {
+            report.empty += 1;
+        }
+        if row.skill_id.is_none()
+            && let Some(skill) = &c.resource_skill
+        {
+            row.skill_id = Some(skill.clone());
+            row.topic_from = Some("resource");
+        }
+        comment_rows.push(row);
+    }
+    let mut search_rows = Vec::with_capacity(searches.len());
+    for (s, hash) in searches.iter().zip(&hashes[comments.len()..]) {
+        let vector = hash.as_ref().and_then(|h| vectors.get(h));
+        let (skill_id, topic_score) = match vector.and_then(|v| topics.best(v)) {
+            Some((skill, score)) if score >= topics::THRESHOLD => {
+                (Some(skill.to_string()), Some(score))
+            }
+            _ => (None, None),
+        };
+        search_rows.push(SearchInsight {
+            student_id: s.student_id.clone(),
+            time: s.time.clone(),
+            query: s.query.clone(),
+            text_hash: vector.and(hash.clone()),
+            language: language::detect(&s.query).code.to_string(),
+            skill_id,
+            topic_score,
+        });
+    }
+    report.comments = comment_rows.len();
+    report.searches = search_rows.len();
+    store.save_insights(&source, rebuilt, &comment_rows, &search_rows)?;
+
+    let changed: BTreeSet<String> = comments
+        .iter()
+        .map(|c| c.student_id.clone())
+        .chain(searches.iter().map(|s| s.student_id.clone()))
+        .collect();
+    let changed: Vec<String> = changed.into_iter().collect();
+    let texts = store.student_texts((!rebuilt).then_some(changed.as_slice()))?;
+    let wanted: Vec<&str> = texts.iter().map(|t| t.text_hash.as_str()).collect();
+    let text_vectors = store.vectors(model, &wanted)?;
+    let (profiles, student_topics) = interests(&texts, &text_vectors);
+    report.profiles = profiles.len();
+    store.save_interests(model, &changed, &profiles, &student_topics)?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The skills' prototypes from their texts' cached vectors.
+pub fn topic_set(store: &Store, model: &str) -> Result<TopicSet, StoreError> {
+    let texts = store.topic_texts()?;
+    let hashes: Vec<String> = texts
+        .iter()
+        .map(|(_, _, t)| text_hash(&normalise(t)))
+        .collect();
+    let refs: Vec<&str> = hashes.iter().map(String::as_str).collect();
+    let vectors = store.vectors(model, &refs)?;
+    let described: Vec<SkillText<'_>> = texts
+        .iter()
+        .zip(&hashes)
+        .filter_map(|((skill_id, kind, _), hash)| {
+            vectors.get(hash).map(|v| SkillText {
+                skill_id,
+                kind,
+                vector: v,
+            })
+        })
+        .collect();
+    Ok(TopicSet::build(&described))
+}
+
+/// Profiles and top topics of the students whose texts these are (sorted by
+/// student, then time).
+pub fn interests(
+    texts: &[StudentText],
+    vectors: &HashMap<String, Vec<f32>>,
+) -> (Vec<InterestProfile>, Vec<StudentTopic>) {
+    let mut profiles = Vec::new();
+    let mut topics = Vec::new();
+    let half_life = HALF_LIFE_DAYS * 86_400.0;
+    for student in texts.chunk_by(|a, b| a.student_id == b.student_id) {
+        let Some(latest) = student.iter().map(|t| t.time).max() else {
+            continue;
+        };
+        let mut sum: Vec<f32> = Vec::new();
+        let mut used = 0;
+        // skill -> (weight, comments, searches)
+        let mut by_skill: BTreeMap<&str, (f64, i32, i32)> = BTreeMap::new();
+        for t in student {
+            let weight = 0.5f64.powf((latest - t.time) as f64 / half_life);
+            if let Some(v) = vectors.get(&t.text_hash) {
+                if sum.is_empty() {
+                    sum = vec![0.0; v.len()];
+                }
+                if sum.len() == v.len() {
+                    for (s, x) in sum.iter_mut().zip(v) {
+                        *s += weight as f32 * x;
+                    }
+                    used += 1;
+                }
+            }
+            if let Some(skill) = &t.skill_id {
+                let e = by_skill.entry(skill).or_default();
+                e.0 += weight;
+                if t.is_comment {
+                    e.1 += 1;
+                } else {
+                    e.2 += 1;
+                }
+            }
+        }
+        let student_id = &student[0].student_id;
+        if topics::normalise(&mut sum) {
+            profiles.push(InterestProfile {
+                student_id: student_id.clone(),
+                texts: used,
+                latest,
+                vector: sum,
+            });
+        }
+        let mut ranked: Vec<_> = by_skill.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.0.cmp(b.0)));
+        for (rank, (skill, (weight, comments, searches))) in
+            ranked.into_iter().take(TOP_TOPICS).enumerate()
+        {
+            topics.push(StudentTopic {
+                student_id: student_id.clone(),
+                skill_id: skill.to_string(),
+                rank: rank as i32 + 1,
+                weight: (weight * 1e4).round() / 1e4,
+                comments,
+                searches,
+            });
+        }
+    }
+    (profiles, topics)
+}

@@ -1,0 +1,106 @@
+//! Search by meaning: comments ranked by how close their vectors are to the
+//! query's, plus how much they share its stance. MiniLM's cosine is dominated
+//! by the topic ("lost with fractions" is as close to "fractions finally
+//! clicked" as to "fractions make no sense"), so when the head can score the
+//! query, agreement of the two sentiment distributions is added.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::sentiment::SentimentHead;
+use super::topics::dot;
+use crate::store::insights::{CommentFilter, FoundComment};
+use crate::store::{Store, StoreError};
+
+/// Weight of stance agreement (0..1) against cosine similarity (-1..1).
+/// Measured on the demo's ten paraphrased queries (tests/insights.rs).
+pub const STANCE_WEIGHT: f32 = 0.2;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    /// similarity + STANCE_WEIGHT × stance.
+    pub score: f32,
+    /// Cosine between the query and the comment.
+    pub similarity: f32,
+    /// Probability that query and comment carry the same sentiment, when both are scored.
+    pub stance: Option<f32>,
+    #[serde(flatten)]
+    pub comment: FoundComment,
+}
+
+/// The query as search needs it: its vector, and its sentiment if English.
+pub struct Query {
+    pub vector: Vec<f32>,
+    pub probabilities: Option<[f32; 3]>,
+}
+
+impl Query {
+    pub fn new(text: &str, vector: Vec<f32>, head: Option<&SentimentHead>) -> Query {
+        let probabilities = head
+            .filter(|h| super::language::detect(text).code == h.info.language)
+            .map(|h| h.score(&vector).probabilities);
+        Query {
+            vector,
+            probabilities,
+        }
+    }
+}
+
+/// The `limit` best comments for `query` among those `filter` lets through;
+/// each distinct text is scored once.
+pub fn search(
+    store: &Store,
+    model: &str,
+    query: &Query,
+    filter: &CommentFilter,
+    limit: usize,
+) -> Result<Vec<Hit>, StoreError> {
+    let texts = store.comment_vectors(model, filter)?;
+    // (score, similarity, stance, hash)
+    let mut scored: Vec<(f32, f32, Option<f32>, &str)> = texts
+        .iter()
+        .map(|t| {
+            let similarity = dot(&query.vector, &t.vector);
+            let stance = match (query.probabilities, t.probabilities) {
+                (Some(q), Some(c)) => Some(dot(&q, &c)),
+                _ => None,
+            };
+            let score = similarity + STANCE_WEIGHT * stance.unwrap_or(0.0);
+            (score, similarity, stance, t.text_hash.as_str())
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.3.cmp(b.3)));
+    let mut hits = Vec::new();
+    // Texts repeat (the same comment by several students): fetch the comments
+    // of the best texts in rounds until there are enough.
+    let mut next = 0;
+    while hits.len() < limit && next < scored.len() {
+        let round = &scored[next..(next + limit).min(scored.len())];
+        next += round.len();
+        let of: HashMap<&str, (f32, f32, Option<f32>)> = round
+            .iter()
+            .map(|&(s, sim, st, h)| (h, (s, sim, st)))
+            .collect();
+        let hashes: Vec<&str> = round.iter().map(|r| r.3).collect();
+        let mut found: Vec<Hit> = store
+            .comments_with_hashes(&hashes, filter)?
+            .into_iter()
+            .map(|comment| {
+                let (score, similarity, stance) = of
+                    .get(comment.text_hash.as_str())
+                    .copied()
+                    .unwrap_or((0.0, 0.0, None));
+                Hit {
+                    score,
+                    similarity,
+                    stance,
+                    comment,
+                }
+            })
+            .collect();
+        found.sort_by(|a, b| b.score.total_cmp(&a.score));
+        hits.extend(found.into_iter().take(limit - hits.len()));
+    }
+    Ok(hits)
+}

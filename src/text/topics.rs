@@ -1,0 +1,170 @@
+//! What a text is about: each skill gets a prototype vector from the texts that
+//! describe it (its name and description, its resources, its items), and a text
+//! is about the skill whose prototype is closest, when close enough.
+
+use std::collections::BTreeMap;
+
+/// Cosine from which a text is taken to name a skill. Chosen on the demo
+/// school's ground truth (comments that name their topic or not, searches on a
+/// skill or off-topic): `cargo test --test insights topic_threshold` prints the
+/// accuracy of every threshold, and fails if this one is not within 0.01 of the best.
+pub const THRESHOLD: f32 = 0.33;
+
+/// One text describing a skill, with its vector.
+pub struct SkillText<'a> {
+    pub skill_id: &'a str,
+    /// "skill" (name: description), "resource" or "item".
+    pub kind: &'a str,
+    pub vector: &'a [f32],
+}
+
+#[derive(Debug, Clone)]
+pub struct TopicSet {
+    pub skill_ids: Vec<String>,
+    /// Unit prototypes, one per skill.
+    prototypes: Vec<Vec<f32>>,
+}
+
+impl TopicSet {
+    /// Prototype of a skill: the normalised sum of the mean vector of each kind
+    /// of its texts, so a skill with 40 items is not all items.
+    pub fn build(texts: &[SkillText<'_>]) -> TopicSet {
+        let mut sums: BTreeMap<&str, BTreeMap<&str, (Vec<f32>, usize)>> = BTreeMap::new();
+        for t in texts {
+            let (sum, n) = sums
+                .entry(t.skill_id)
+                .or_default()
+                .entry(t.kind)
+                .or_insert_with(|| (vec![0.0; t.vector.len()], 0));
+            if sum.len() != t.vector.len() {
+                continue;
+            }
+            for (s, x) in sum.iter_mut().zip(t.vector) {
+                *s += x;
+            }
+            *n += 1;
+        }
+        let mut skill_ids = Vec::new();
+        let mut prototypes = Vec::new();
+        for (skill, kinds) in sums {
+            let dim = kinds.values().map(|(s, _)| s.len()).max().unwrap_or(0);
+            let mut prototype = vec![0f32; dim];
+            for (sum, n) in kinds.values() {
+                let mean = mean_unit(sum, *n);
+                for (p, m) in prototype.iter_mut().zip(mean) {
+                    *p += m;
+                }
+            }
+            if normalise(&mut prototype) {
+                skill_ids.push(skill.to_string());
+                prototypes.push(prototype);
+            }
+        }
+        TopicSet {
+            skill_ids,
+            prototypes,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.skill_ids.is_empty()
+    }
+
+    /// Skills by cosine to `vector`, closest first.
+    pub fn rank(&self, vector: &[f32]) -> Vec<(usize, f32)> {
+        let mut scored: Vec<(usize, f32)> = self
+            .prototypes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i, dot(p, vector)))
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored
+    }
+
+    /// The closest skill and its cosine, whether or not it passes the threshold.
+    pub fn best(&self, vector: &[f32]) -> Option<(&str, f32)> {
+        self.rank(vector)
+            .first()
+            .map(|&(i, score)| (self.skill_ids[i].as_str(), score))
+    }
+
+    /// A fingerprint of the prototypes, so stored topics are recomputed when they change.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for (id, p) in self.skill_ids.iter().zip(&self.prototypes) {
+            h.update(id.as_bytes());
+            for x in p {
+                h.update(x.to_le_bytes());
+            }
+        }
+        h.update(THRESHOLD.to_le_bytes());
+        h.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+fn mean_unit(sum: &[f32], n: usize) -> Vec<f32> {
+    let mut mean: Vec<f32> = sum.iter().map(|s| s / n.max(1) as f32).collect();
+    normalise(&mut mean);
+    mean
+}
+
+/// Scales to unit length; false when the vector is zero (or not finite).
+pub fn normalise(v: &mut [f32]) -> bool {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if !(norm.is_finite() && norm > 0.0) {
+        return false;
+    }
+    for x in v.iter_mut() {
+        *x /= norm;
+    }
+    true
+}
+
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prototypes_weigh_kinds_not_counts() {
+        let x = [1.0, 0.0];
+        let y = [0.0, 1.0];
+        let texts = vec![
+            SkillText {
+                skill_id: "a",
+                kind: "skill",
+                vector: &x,
+            },
+            SkillText {
+                skill_id: "a",
+                kind: "item",
+                vector: &y,
+            },
+            SkillText {
+                skill_id: "a",
+                kind: "item",
+                vector: &y,
+            },
+            SkillText {
+                skill_id: "b",
+                kind: "skill",
+                vector: &y,
+            },
+        ];
+        let topics = TopicSet::build(&texts);
+        assert_eq!(topics.skill_ids, ["a", "b"]);
+        let r = topics.rank(&[1.0, 1.0]);
+        // a's prototype is the diagonal, despite two items to one description.
+        assert_eq!(r[0].0, 0);
+        assert!((r[0].1 - 2f32.sqrt()).abs() < 1e-5);
+        assert_eq!(topics.best(&[0.0, 1.0]).map(|b| b.0), Some("b"));
+    }
+}

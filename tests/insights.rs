@@ -1,0 +1,476 @@
+//! What the comments say, on the demo school against its ground truth, with
+//! the real model and the shipped sentiment head: sentiment, language, topics,
+//! interest profiles, search by meaning; and `classlens sentiment` on any text.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use common::{classlens_at, fetched, json_output, query_i64, query_string, succeeded};
+
+/// The default demo school (600 students), analysed once for every test here.
+fn demo() -> &'static Path {
+    static DB: OnceLock<PathBuf> = OnceLock::new();
+    DB.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let db = dir.join("demo.duckdb");
+        succeeded(classlens_at(&db, &["demo", "--no-tui"]));
+        analyze(&db);
+        db
+    })
+}
+
+fn analyze(db: &Path) -> serde_json::Value {
+    json_output(&[
+        "analyze".as_ref(),
+        "--json".as_ref(),
+        "--db".as_ref(),
+        db.as_os_str(),
+        "--model-dir".as_ref(),
+        fetched().as_os_str(),
+    ])
+}
+
+fn ratio(db: &Path, sql: &str) -> f64 {
+    query_string(db, &format!("SELECT round(({sql}), 4)::VARCHAR"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn sentiment_matches_the_demo_truth() {
+    let db = demo();
+    let english = "FROM comment_insights i JOIN truth_comments t USING (comment_id) \
+                   WHERE t.language = 'en'";
+    let accuracy = ratio(
+        db,
+        &format!("SELECT avg((i.sentiment IS NOT DISTINCT FROM t.sentiment)::INT) {english}"),
+    );
+    println!("sentiment accuracy on the demo's English comments: {accuracy}");
+    assert!(accuracy >= 0.90, "accuracy {accuracy}");
+    // Each label is found, not one label for everything.
+    for label in ["negative", "neutral", "positive"] {
+        let recall = ratio(
+            db,
+            &format!(
+                "SELECT avg((i.sentiment = t.sentiment)::INT) {english} AND t.sentiment = '{label}'"
+            ),
+        );
+        println!("recall of {label}: {recall}");
+        assert!(recall >= 0.8, "{label}: {recall}");
+    }
+    // Calibration: among comments scored at p >= 0.9, at least 85% are right;
+    // at p < 0.6 clearly fewer.
+    let sure = ratio(
+        db,
+        &format!("SELECT avg((i.sentiment = t.sentiment)::INT) {english} AND i.probability >= 0.9"),
+    );
+    let unsure = ratio(
+        db,
+        &format!("SELECT avg((i.sentiment = t.sentiment)::INT) {english} AND i.probability < 0.6"),
+    );
+    println!("right when p >= 0.9: {sure}; when p < 0.6: {unsure}");
+    assert!(sure >= 0.85 && unsure < sure - 0.15, "{sure} vs {unsure}");
+}
+
+#[test]
+fn other_languages_are_labelled_not_scored() {
+    let db = demo();
+    let foreign = query_i64(
+        db,
+        "SELECT count(*) FROM truth_comments WHERE language <> 'en'",
+    );
+    assert!(foreign > 50);
+    let unsupported = query_i64(
+        db,
+        "SELECT count(*) FROM comment_insights i JOIN truth_comments t USING (comment_id) \
+         WHERE t.language <> 'en' AND i.status = 'unsupported language' AND i.sentiment IS NULL",
+    );
+    let english_unscored = query_i64(
+        db,
+        "SELECT count(*) FROM comment_insights i JOIN truth_comments t USING (comment_id) \
+         WHERE t.language = 'en' AND i.status <> 'scored'",
+    );
+    println!(
+        "{unsupported} of {foreign} other-language comments not scored; {english_unscored} English ones unscored"
+    );
+    assert!(unsupported as f64 >= 0.85 * foreign as f64);
+    assert_eq!(english_unscored, 0);
+    // Chinese is never taken for English.
+    assert_eq!(
+        query_i64(
+            db,
+            "SELECT count(*) FROM comment_insights i JOIN truth_comments t USING (comment_id) \
+             WHERE t.language = 'zh' AND i.status = 'scored'"
+        ),
+        0
+    );
+}
+
+#[test]
+fn topics_match_the_demo_truth() {
+    let db = demo();
+    let comments = ratio(
+        db,
+        "SELECT avg((i.skill_id = t.skill_id)::INT) FROM comment_insights i \
+         JOIN truth_comments t USING (comment_id) \
+         WHERE t.mentions_topic AND t.language = 'en'",
+    );
+    let searches = ratio(
+        db,
+        "SELECT avg((i.skill_id IS NOT DISTINCT FROM t.skill_id)::INT) FROM search_insights i \
+         JOIN truth_searches t USING (student_id, time, query) WHERE t.skill_id IS NOT NULL",
+    );
+    let all_comments = ratio(
+        db,
+        "SELECT avg((i.skill_id = t.skill_id)::INT) FROM comment_insights i \
+         JOIN truth_comments t USING (comment_id)",
+    );
+    println!(
+        "topic precision@1: comments naming their topic {comments}, searches on a skill {searches}, \
+         all comments (resource's skill when the text names none) {all_comments}"
+    );
+    assert!(comments >= 0.85 && searches >= 0.85 && all_comments >= 0.85);
+}
+
+/// Prints how well each threshold tells texts that name a skill from those
+/// that do not, and checks `topics::THRESHOLD` is within 0.01 of the best.
+#[test]
+fn topic_threshold_is_the_demo_optimum() {
+    let db = demo();
+    let model_dir = fetched();
+    let encoder = classlens::text::encoder::Encoder::load(
+        model_dir,
+        classlens::text::encoder::DeviceChoice::Cpu,
+        256,
+    )
+    .unwrap();
+    let store = classlens::store::Store::open_read_only(db, false).unwrap();
+    let key =
+        classlens::text::model::verify(&classlens::text::model::default_manifest(), model_dir)
+            .map(|i| format!("{}@{}", i.id, &i.weights_sha256[..12]))
+            .unwrap();
+    let topics = classlens::text::insights::topic_set(&store, &key).unwrap();
+    // (text, names a skill) from the truth: comments that mention their topic or
+    // not, searches on a skill or off-topic; each distinct text once.
+    let rows = query_string(
+        db,
+        "SELECT string_agg(DISTINCT line, '\n') FROM (
+            SELECT (CASE WHEN t.mentions_topic THEN '1' ELSE '0' END) || c.text AS line
+            FROM comments c JOIN truth_comments t USING (comment_id) WHERE t.language = 'en'
+            UNION ALL
+            SELECT (CASE WHEN t.skill_id IS NULL THEN '0' ELSE '1' END) || t.query
+            FROM truth_searches t)",
+    );
+    let labelled: Vec<(bool, String)> = rows
+        .lines()
+        .map(|l| (l.starts_with('1'), classlens::text::normalise(&l[1..])))
+        .filter(|(_, t)| !t.is_empty())
+        .collect();
+    let texts: Vec<&str> = labelled.iter().map(|(_, t)| t.as_str()).collect();
+    let vectors = encoder.encode(&texts, 64).unwrap();
+    let best: Vec<f32> = vectors
+        .iter()
+        .map(|v| topics.best(v).map_or(0.0, |b| b.1))
+        .collect();
+    let accuracy = |threshold: f32| {
+        labelled
+            .iter()
+            .zip(&best)
+            .filter(|((names, _), score)| (**score >= threshold) == *names)
+            .count() as f64
+            / labelled.len() as f64
+    };
+    let mut top = (0.0, 0.0);
+    for step in 20..=50 {
+        let t = step as f32 / 100.0;
+        let a = accuracy(t);
+        println!("threshold {t:.2}: {a:.4}");
+        if a > top.1 {
+            top = (t, a);
+        }
+    }
+    let chosen = accuracy(classlens::text::topics::THRESHOLD);
+    println!(
+        "best {:.2} ({:.4}); THRESHOLD {} gives {chosen:.4}",
+        top.0,
+        top.1,
+        classlens::text::topics::THRESHOLD
+    );
+    assert!(chosen >= top.1 - 0.01);
+}
+
+/// Ten queries in words of our own, each meaning one (skill, sentiment) of the
+/// demo's comments; recall@10 = relevant among the top ten over min(10, relevant).
+#[test]
+fn search_finds_paraphrases() {
+    let db = demo();
+    let queries = [
+        ("I'm lost with fractions", "math.fractions", "negative"),
+        (
+            "finally understand long division",
+            "math.whole_numbers",
+            "positive",
+        ),
+        (
+            "the circuits video made no sense to me",
+            "sci.electricity",
+            "negative",
+        ),
+        (
+            "is the solar system going to be on the test",
+            "sci.earth_space",
+            "neutral",
+        ),
+        (
+            "really enjoyed learning about food chains",
+            "sci.ecosystems",
+            "positive",
+        ),
+        (
+            "still confused by linear equations",
+            "math.linear_equations",
+            "negative",
+        ),
+        (
+            "thanks, commas are clear now",
+            "ela.punctuation",
+            "positive",
+        ),
+        (
+            "when is the percentages homework due",
+            "math.decimals_percent",
+            "neutral",
+        ),
+        (
+            "genetics is too hard and boring",
+            "sci.genetics",
+            "negative",
+        ),
+        (
+            "poetry and metaphors explained really well",
+            "ela.poetry",
+            "positive",
+        ),
+    ];
+    let mut total = 0.0;
+    for (query, skill, sentiment) in queries {
+        let out = json_output(&[
+            "--db".as_ref(),
+            db.as_os_str(),
+            "search".as_ref(),
+            query.as_ref(),
+            "--json".as_ref(),
+            "--model-dir".as_ref(),
+            fetched().as_os_str(),
+        ]);
+        let hits = out["hits"].as_array().unwrap();
+        assert_eq!(hits.len(), 10);
+        let ids: Vec<String> = hits
+            .iter()
+            .map(|h| format!("'{}'", h["comment_id"].as_str().unwrap()))
+            .collect();
+        let truth =
+            format!("skill_id = '{skill}' AND sentiment = '{sentiment}' AND language = 'en'");
+        let relevant = query_i64(
+            db,
+            &format!("SELECT count(*) FROM truth_comments WHERE {truth} AND mentions_topic"),
+        );
+        let found = query_i64(
+            db,
+            &format!(
+                "SELECT count(*) FROM truth_comments WHERE {truth} AND comment_id IN ({})",
+                ids.join(", ")
+            ),
+        );
+        let recall = found as f64 / relevant.min(10) as f64;
+        println!("{query:<48} recall@10 {recall:.2} ({found} of min(10, {relevant}))");
+        total += recall;
+    }
+    let mean = total / queries.len() as f64;
+    println!("mean recall@10: {mean:.3}");
+    assert!(mean >= 0.8, "{mean}");
+}
+
+#[test]
+fn search_filters_by_class_and_time_and_refuses_bad_input() {
+    let db = demo();
+    let class = query_string(db, "SELECT min(class_id) FROM classes");
+    let out = json_output(&[
+        "--db".as_ref(),
+        db.as_os_str(),
+        "search".as_ref(),
+        "I don't understand this".as_ref(),
+        "--class".as_ref(),
+        class.as_ref(),
+        "--since".as_ref(),
+        "2026-03-01".as_ref(),
+        "--limit".as_ref(),
+        "25".as_ref(),
+        "--json".as_ref(),
+        "--model-dir".as_ref(),
+        fetched().as_os_str(),
+    ]);
+    let hits = out["hits"].as_array().unwrap();
+    assert!(!hits.is_empty());
+    let mut last = f64::INFINITY;
+    for h in hits {
+        assert_eq!(h["class_id"], class.as_str());
+        assert!(h["time"].as_str().unwrap() >= "2026-03-01");
+        let score = h["score"].as_f64().unwrap();
+        assert!(score <= last + 1e-6, "sorted by score");
+        last = score;
+    }
+    let out = classlens_at(
+        db,
+        &["search", "  ", "--model-dir", fetched().to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the search is empty"));
+    let out = classlens_at(
+        db,
+        &[
+            "search",
+            "fractions",
+            "--since",
+            "March",
+            "--model-dir",
+            fetched().to_str().unwrap(),
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--since March: not a date"));
+}
+
+#[test]
+fn interests_rest_on_each_students_texts() {
+    let db = demo();
+    // Every student who wrote or searched has a unit-length profile.
+    let writers = query_i64(
+        db,
+        "SELECT count(DISTINCT student_id) FROM (SELECT student_id FROM comments \
+         UNION ALL SELECT student_id FROM searches)",
+    );
+    assert_eq!(
+        query_i64(db, "SELECT count(*) FROM interest_profiles"),
+        writers
+    );
+    // Top topics are ranked 1..3 with evidence behind each.
+    assert_eq!(
+        query_i64(
+            db,
+            "SELECT count(*) FROM student_topics WHERE comments + searches = 0 OR rank NOT IN (1, 2, 3)"
+        ),
+        0
+    );
+    // A student's top topic is a skill they searched or wrote about most: on the
+    // demo it is one of the skills their searches were truly about.
+    let agree = ratio(
+        db,
+        "SELECT avg((EXISTS (SELECT 1 FROM truth_searches t WHERE t.student_id = s.student_id \
+         AND t.skill_id = s.skill_id))::INT) FROM student_topics s WHERE rank = 1",
+    );
+    println!("top topic among the student's true search skills: {agree}");
+    assert!(agree >= 0.9);
+    // Nothing new: nothing recomputed.
+    let again = analyze(db);
+    assert_eq!(again["comments"]["comments"], 0);
+    assert_eq!(again["comments"]["rebuilt"], false);
+}
+
+#[test]
+fn the_sentiment_command_scores_any_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("texts.txt");
+    let long = "the video explains everything really well and I loved it ".repeat(2000);
+    let mut f = std::fs::File::create(&file).unwrap();
+    writeln!(f, "I finally understand fractions, thank you!").unwrap();
+    writeln!(f, "This makes no sense and I give up.").unwrap();
+    writeln!(f).unwrap();
+    writeln!(f, "这个视频讲得很清楚，我终于明白了。").unwrap();
+    writeln!(f, "{long}").unwrap();
+    writeln!(f, "\u{200b}\u{200b}").unwrap();
+    drop(f);
+    let nowhere = dir.path().join("none.duckdb");
+    let out = succeeded(classlens_at(
+        &nowhere,
+        &[
+            "sentiment",
+            file.to_str().unwrap(),
+            "--json",
+            "--model-dir",
+            fetched().to_str().unwrap(),
+        ],
+    ));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6);
+    assert_eq!(lines[0]["label"], "positive");
+    assert_eq!(lines[1]["label"], "negative");
+    assert_eq!(lines[2]["status"], "empty");
+    assert_eq!(lines[3]["status"], "unsupported language");
+    assert_eq!(lines[3]["language"], "zh");
+    assert!(lines[3].get("label").is_none());
+    assert_eq!(lines[4]["label"], "positive");
+    assert_eq!(lines[5]["status"], "empty");
+    for l in &lines[..2] {
+        let p = l["probabilities"].as_array().unwrap();
+        let sum: f64 = p.iter().map(|x| x.as_f64().unwrap()).sum();
+        assert!((sum - 1.0).abs() < 1e-4);
+    }
+    // No database: no topics, and no failure. With the demo: topics.
+    assert_eq!(lines[0]["topics"].as_array().unwrap().len(), 0);
+    let csv = dir.path().join("c.csv");
+    std::fs::write(&csv, "id,comment\n1,\"I love long division now, thanks\"\n").unwrap();
+    let out = succeeded(classlens_at(
+        demo(),
+        &[
+            "sentiment",
+            csv.to_str().unwrap(),
+            "--column",
+            "comment",
+            "--json",
+            "--model-dir",
+            fetched().to_str().unwrap(),
+        ],
+    ));
+    let line: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+    assert_eq!(line["line"], 2);
+    assert_eq!(line["topics"][0]["skill_id"], "math.whole_numbers");
+    // A missing column is named with the columns there are.
+    let out = classlens_at(
+        demo(),
+        &["sentiment", csv.to_str().unwrap(), "--column", "text"],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("c.csv:1: no column \"text\" (the columns are: id, comment)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_broken_head_is_refused_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = dir.path().join("head.safetensors");
+    let shipped = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("models/sentiment-head.safetensors"),
+    )
+    .unwrap();
+    std::fs::write(&head, &shipped[..shipped.len() / 2]).unwrap();
+    let out = classlens_at(
+        &dir.path().join("x.duckdb"),
+        &["sentiment", "-", "--head", head.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("head.safetensors is not a sentiment head"),
+        "{err}"
+    );
+}
