@@ -3,7 +3,7 @@ use anyhow::{Result, bail};
 use super::analyze::{encoder_key, load_encoder, load_head};
 use crate::cli::{DbArgs, SearchArgs};
 use crate::store::insights::CommentFilter;
-use crate::text::{normalise, search};
+use crate::text::{insights, normalise, search};
 
 pub fn run(db: &DbArgs, args: &SearchArgs) -> Result<()> {
     let query = normalise(&args.query);
@@ -40,7 +40,8 @@ pub fn run(db: &DbArgs, args: &SearchArgs) -> Result<()> {
         .check_encoder(&model_key, &head.1)
         .is_ok()
         .then_some(head.0);
-    let vector = search::Query::new(&query, vector, head.as_ref());
+    let topics = insights::topic_set(&store, &model_key)?;
+    let vector = search::Query::new(&query, vector, head.as_ref(), &topics);
     let filter = CommentFilter {
         class_id: args.class.clone(),
         student_id: args.student.clone(),

@@ -410,6 +410,8 @@ pub struct TextVector {
     pub text_hash: String,
     pub vector: Vec<f32>,
     pub probabilities: Option<[f32; 3]>,
+    /// The skill the text names, if any.
+    pub skill_id: Option<String>,
 }
 
 /// A comment found by a search.
@@ -440,12 +442,13 @@ impl Store {
         let sql = format!(
             "WITH texts AS (
                 SELECT i.text_hash, any_value(i.p_negative) AS n, any_value(i.p_neutral) AS u,
-                       any_value(i.p_positive) AS p
+                       any_value(i.p_positive) AS p,
+                       any_value(CASE WHEN i.topic_from = 'text' THEN i.skill_id END) AS k
                 FROM comment_insights i
                 JOIN comments c USING (comment_id) JOIN students s USING (student_id)
                 WHERE {conditions}
                 GROUP BY i.text_hash)
-             SELECT e.text_hash, e.vector, t.n, t.u, t.p
+             SELECT e.text_hash, e.vector, t.n, t.u, t.p, t.k
              FROM embeddings e JOIN texts t USING (text_hash)
              WHERE e.model = ?"
         );
@@ -469,6 +472,7 @@ impl Store {
                     text_hash: r.get(0)?,
                     vector: vector_of(&r.get::<_, Vec<u8>>(1)?),
                     probabilities,
+                    skill_id: r.get(5)?,
                 })
             },
         )

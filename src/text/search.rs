@@ -1,25 +1,28 @@
 //! Search by meaning: comments ranked by how close their vectors are to the
-//! query's, plus how much they share its stance. MiniLM's cosine is dominated
-//! by the topic ("lost with fractions" is as close to "fractions finally
-//! clicked" as to "fractions make no sense"), so when the head can score the
-//! query, agreement of the two sentiment distributions is added.
+//! query's, plus whether they share its stance and its skill. MiniLM's cosine
+//! is dominated by words ("lost with fractions" is as close to "fractions
+//! finally clicked" as to "fractions make no sense", and "circuits" is far from
+//! "resistance"), so two of the analysis's own readings are added: agreement of
+//! the two sentiment distributions, and naming the same skill.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
 use super::sentiment::SentimentHead;
-use super::topics::dot;
+use super::topics::{THRESHOLD, TopicSet, dot};
 use crate::store::insights::{CommentFilter, FoundComment};
 use crate::store::{Store, StoreError};
 
-/// Weight of stance agreement (0..1) against cosine similarity (-1..1).
-/// Measured on the demo's ten paraphrased queries (tests/insights.rs).
-pub const STANCE_WEIGHT: f32 = 0.2;
+/// Weights of stance agreement (0..1) and of naming the query's skill (0 or 1)
+/// against cosine similarity (-1..1). Chosen on the demo's ten paraphrased
+/// queries (tests/insights.rs): cosine alone finds 0.48 of what they mean.
+pub const STANCE_WEIGHT: f32 = 0.4;
+pub const TOPIC_WEIGHT: f32 = 0.3;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
-    /// similarity + STANCE_WEIGHT × stance.
+    /// similarity + STANCE_WEIGHT × stance + TOPIC_WEIGHT × (same skill).
     pub score: f32,
     /// Cosine between the query and the comment.
     pub similarity: f32,
@@ -29,20 +32,32 @@ pub struct Hit {
     pub comment: FoundComment,
 }
 
-/// The query as search needs it: its vector, and its sentiment if English.
+/// The query as search needs it: its vector, its sentiment if English, and the
+/// skill it names, if it names one.
 pub struct Query {
     pub vector: Vec<f32>,
     pub probabilities: Option<[f32; 3]>,
+    pub skill_id: Option<String>,
 }
 
 impl Query {
-    pub fn new(text: &str, vector: Vec<f32>, head: Option<&SentimentHead>) -> Query {
+    pub fn new(
+        text: &str,
+        vector: Vec<f32>,
+        head: Option<&SentimentHead>,
+        topics: &TopicSet,
+    ) -> Query {
         let probabilities = head
             .filter(|h| super::language::detect(text).code == h.info.language)
             .map(|h| h.score(&vector).probabilities);
+        let skill_id = topics
+            .best(&vector)
+            .filter(|(_, score)| *score >= THRESHOLD)
+            .map(|(skill, _)| skill.to_string());
         Query {
             vector,
             probabilities,
+            skill_id,
         }
     }
 }
@@ -66,7 +81,10 @@ pub fn search(
                 (Some(q), Some(c)) => Some(dot(&q, &c)),
                 _ => None,
             };
-            let score = similarity + STANCE_WEIGHT * stance.unwrap_or(0.0);
+            let same_skill = query.skill_id.is_some() && query.skill_id == t.skill_id;
+            let score = similarity
+                + STANCE_WEIGHT * stance.unwrap_or(0.0)
+                + if same_skill { TOPIC_WEIGHT } else { 0.0 };
             (score, similarity, stance, t.text_hash.as_str())
         })
         .collect();
