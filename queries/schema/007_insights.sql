@@ -27,9 +27,7 @@ CREATE TABLE comment_insights (
     -- the resource it was written on ('resource').
     skill_id    VARCHAR,
     topic_score FLOAT,
-    topic_from  VARCHAR CHECK (topic_from IN ('text', 'resource')),
-    -- Up to three phrases of the comment closest to its meaning, ' | '-joined.
-    key_phrases VARCHAR
+    topic_from  VARCHAR CHECK (topic_from IN ('text', 'resource'))
 );
 
 CREATE TABLE search_insights (

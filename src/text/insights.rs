@@ -87,7 +87,6 @@ pub fn refresh(
             skill_id: None,
             topic_score: None,
             topic_from: None,
-            key_phrases: None,
         };
         if let Some(vector) = vector {
             if lang.code == head.info.language && scores_sentiment {
