@@ -8,6 +8,19 @@ use duckdb::params;
 use super::error::DbContext;
 use super::{Store, StoreError};
 
+/// A stored vector's bytes (little-endian f32s) as the vector.
+pub fn vector_of(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// A vector as stored: little-endian f32s.
+pub fn bytes_of(vector: &[f32]) -> Vec<u8> {
+    vector.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
 /// One encoded text, ready to store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Embedding {
@@ -55,9 +68,8 @@ impl Store {
         {
             let mut appender = tx.appender("embeddings_new").context(context)?;
             for e in embeddings {
-                let bytes: Vec<u8> = e.vector.iter().flat_map(|x| x.to_le_bytes()).collect();
                 appender
-                    .append_row(params![model, e.text_hash, e.tokens, bytes])
+                    .append_row(params![model, e.text_hash, e.tokens, bytes_of(&e.vector)])
                     .context(context)?;
             }
             appender.flush().context(context)?;
@@ -82,11 +94,6 @@ impl Store {
             return Ok(None);
         };
         let bytes: Vec<u8> = row.get(0).context(context)?;
-        Ok(Some(
-            bytes
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect(),
-        ))
+        Ok(Some(vector_of(&bytes)))
     }
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use duckdb::params;
 
+use super::embeddings::{bytes_of, vector_of};
 use super::error::DbContext;
 use super::{Store, StoreError};
 
@@ -80,17 +81,6 @@ pub struct StudentTopic {
     pub weight: f64,
     pub comments: i32,
     pub searches: i32,
-}
-
-pub fn vector_of(bytes: &[u8]) -> Vec<f32> {
-    bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
-}
-
-fn bytes_of(vector: &[f32]) -> Vec<u8> {
-    vector.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
 impl Store {

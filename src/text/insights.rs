@@ -43,12 +43,14 @@ pub fn refresh(
 ) -> Result<InsightReport, StoreError> {
     let started = Instant::now();
     let topics = topic_set(store, model)?;
-    let head_bytes = head.to_bytes().unwrap_or_default();
-    let source = format!(
-        "{model}|head:{}|topics:{}",
-        &text_hash(&String::from_utf8_lossy(&head_bytes))[..12],
-        topics.fingerprint()
-    );
+    let head_digest: String = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(head.to_bytes().unwrap_or_default())[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let source = format!("{model}|head:{head_digest}|topics:{}", topics.fingerprint());
     let rebuilt = store.insight_source()?.as_deref() != Some(source.as_str());
     let comments = store.comments_to_analyse(rebuilt)?;
     let searches = store.searches_to_analyse(rebuilt)?;
