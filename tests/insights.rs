@@ -183,7 +183,7 @@ fn topic_threshold_is_the_demo_optimum() {
     let store = classlens::store::Store::open_read_only(db, false).unwrap();
     let key =
         classlens::text::model::verify(&classlens::text::model::default_manifest(), model_dir)
-            .map(|i| format!("{}@{}", i.id, &i.weights_sha256[..12]))
+            .map(|i| i.cache_key())
             .unwrap();
     let topics = classlens::text::insights::topic_set(&store, &key).unwrap();
     // (text, names a skill) from the truth: comments that mention their topic or

@@ -2,6 +2,8 @@
 //! and 160x48 (insta snapshots of the screen text), and key sequences through
 //! `App::update` with the worker's requests answered in line by the real store.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -15,10 +17,12 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
-/// The fixture school, ingested once per test binary.
+/// The fixture school, ingested and its comments analysed (the real model, in
+/// f32 so that no label depends on the CPU having bfloat16) once per test binary.
 fn school_db() -> &'static Path {
     static DB: OnceLock<PathBuf> = OnceLock::new();
     DB.get_or_init(|| {
+        use classlens::text::{self, bert::Precision, encoder, insights, model, sentiment};
         let dir = tempfile::tempdir().expect("temp dir").keep();
         let db = dir.join("school.duckdb");
         let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/dashboard-school");
@@ -26,6 +30,19 @@ fn school_db() -> &'static Path {
         store
             .ingest(&[fixture], &IngestOptions::default(), &mut |_| {})
             .expect("the dashboard fixture ingests");
+        let info = model::verify(&model::default_manifest(), common::fetched()).expect("model");
+        let key = info.cache_key();
+        let encoder = encoder::Encoder::load_with_precision(
+            &info.dir,
+            encoder::DeviceChoice::Cpu,
+            256,
+            Some(Precision::F32),
+        )
+        .expect("encoder");
+        let plan = text::plan_new_texts(&store, &key).expect("plan");
+        text::encode_plan(&mut store, &encoder, &key, plan, 32, &mut |_, _| {}).expect("encode");
+        let head = sentiment::SentimentHead::shipped().expect("the shipped head");
+        insights::refresh(&mut store, &key, &head).expect("comments analysed");
         db
     })
 }
@@ -50,7 +67,8 @@ impl Harness {
     fn themed(width: u16, height: u16, theme: Theme) -> Harness {
         let store = Store::open(school_db(), Access::ReadOnly).expect("open read-only");
         // A fixed label: the temp path would change every snapshot.
-        let app = App::new("school.duckdb".into(), theme, (width, height));
+        let mut app = App::new("school.duckdb".into(), theme, (width, height));
+        app.model_dir = Some(common::fetched().to_path_buf());
         let mut h = Harness { app, store };
         let requests = h.app.start();
         h.answer(requests);
@@ -138,6 +156,8 @@ fn snapshot_views(width: u16, height: u16) {
     insta::assert_snapshot!(format!("skills_{size}"), h.screen());
     h.keys([Action::Show(ViewId::Resources)]);
     insta::assert_snapshot!(format!("resources_{size}"), h.screen());
+    h.keys([Action::Show(ViewId::Comments)]);
+    insta::assert_snapshot!(format!("comments_{size}"), h.screen());
     h.keys([Action::Show(ViewId::Queries)]);
     insta::assert_snapshot!(format!("queries_{size}"), h.screen());
     h.keys([Action::Open]);
@@ -313,8 +333,10 @@ fn sort_cycles_columns_and_reverses() {
     h.keys([Action::Right, Action::Right, Action::Right, Action::Right]);
     assert_eq!(h.app.roster_column(), RosterColumn::Trend);
     h.keys([Action::Right]);
+    assert_eq!(h.app.roster_column(), RosterColumn::Sentiment);
+    h.keys([Action::Right]);
     assert_eq!(h.app.roster_column(), RosterColumn::Name);
-    h.keys([Action::Left]);
+    h.keys([Action::Left, Action::Left]);
     assert_eq!(h.app.roster_column(), RosterColumn::Trend);
     let screen = h.screen();
     assert!(
@@ -511,4 +533,147 @@ fn help_opens_and_any_key_closes_it() {
     assert_eq!(h.app.classes_selected, 0, "the key only closed the help");
     h.keys([Action::ToggleHelp, Action::Quit]);
     assert!(h.app.quit);
+}
+
+#[test]
+fn the_roster_shows_each_students_mood_and_sorts_by_it() {
+    let mut h = Harness::new(160, 48);
+    h.keys([Action::Open]);
+    let moods = h.roster(|s| s.mood);
+    assert!(moods.iter().filter(|m| m.is_some()).count() >= moods.len() / 2);
+    assert!(moods.iter().flatten().all(|m| (-1.0..=1.0).contains(m)));
+    // s steps through the columns with data, Mood among them; most negative first.
+    while h.app.roster_column() != RosterColumn::Sentiment {
+        h.keys([Action::NextSort]);
+        assert_ne!(
+            h.app.roster_column(),
+            RosterColumn::Name,
+            "Mood is never sorted by"
+        );
+    }
+    let sorted: Vec<f64> = h.roster(|s| s.mood).into_iter().flatten().collect();
+    assert!(sorted.windows(2).all(|w| w[0] <= w[1]), "{sorted:?}");
+    assert!(h.screen().contains("Mood"));
+}
+
+#[test]
+fn the_comments_view_filters_by_mood_and_text_and_opens_the_writer() {
+    let mut h = Harness::new(160, 48);
+    h.keys([Action::Show(ViewId::Comments)]);
+    let feed = h
+        .app
+        .comments
+        .data
+        .ready()
+        .expect("comments loaded")
+        .clone();
+    assert_eq!(feed.class_id, None, "no class open: the whole school");
+    assert_eq!(feed.comments.len(), 226);
+    assert!(
+        feed.comments.windows(2).all(|w| w[0].time >= w[1].time),
+        "newest first"
+    );
+    assert!(!feed.weeks.is_empty());
+    // Right: negative only, then neutral, positive, all again.
+    for label in ["negative", "neutral", "positive"] {
+        h.keys([Action::Right]);
+        let shown: Vec<_> = h
+            .app
+            .comments
+            .listing
+            .order
+            .iter()
+            .map(|&i| &feed.comments[i as usize])
+            .collect();
+        assert!(!shown.is_empty(), "{label}");
+        assert!(shown.iter().all(|c| c.sentiment.as_deref() == Some(label)));
+        assert!(h.screen().contains(&format!("{label} only")));
+    }
+    h.keys([Action::Right]);
+    assert_eq!(h.app.comments.listing.order.len(), 226);
+    // A filter matches the text, the student or the topic.
+    h.keys([Action::StartFilter])
+        .typed("fractions")
+        .keys([Action::Submit]);
+    let matching = h.app.comments.listing.order.len();
+    assert!(matching > 0 && matching < 226);
+    for &i in &h.app.comments.listing.order {
+        let c = &feed.comments[i as usize];
+        let hay = format!(
+            "{} {} {}",
+            c.text,
+            c.student,
+            c.topic.clone().unwrap_or_default()
+        )
+        .to_lowercase();
+        assert!(hay.contains("fractions"), "{hay}");
+    }
+    // Enter opens the student who wrote the selected comment.
+    let writer = feed.comments[h.app.comments.listing.order[0] as usize]
+        .student_id
+        .clone();
+    h.keys([Action::Open]);
+    assert_eq!(h.app.view, ViewId::Student);
+    assert_eq!(h.app.student.student_id.as_deref(), Some(writer.as_str()));
+}
+
+#[test]
+fn the_comments_view_finds_comments_by_meaning_within_the_open_class() {
+    let mut h = Harness::new(160, 48);
+    h.keys([Action::Open]);
+    let class = h.app.comments_class().expect("a class is open");
+    h.keys([Action::StartMeaning])
+        .typed("I don't understand this at all")
+        .keys([Action::Submit]);
+    assert_eq!(h.app.view, ViewId::Comments);
+    let feed = h
+        .app
+        .comments
+        .data
+        .ready()
+        .expect("search answered")
+        .clone();
+    assert_eq!(
+        feed.search.as_deref(),
+        Some("I don't understand this at all")
+    );
+    assert!(!feed.comments.is_empty());
+    assert!(feed.comments.iter().all(|c| c.class_id == class));
+    let scores: Vec<f32> = feed.comments.iter().filter_map(|c| c.score).collect();
+    assert_eq!(scores.len(), feed.comments.len());
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "closest first");
+    // The closest few are mostly negative.
+    let negative = feed.comments[..5]
+        .iter()
+        .filter(|c| c.sentiment.as_deref() == Some("negative"))
+        .count();
+    assert!(negative >= 3, "{:?}", &feed.comments[..5]);
+    assert!(!feed.weeks.is_empty(), "the trend stays");
+    insta::assert_snapshot!("comments_search_160x48", h.screen());
+    // Esc: the latest comments again.
+    h.keys([Action::Back]);
+    let feed = h.app.comments.data.ready().expect("feed again");
+    assert!(feed.search.is_none());
+    assert!(feed.comments.iter().all(|c| c.class_id == class));
+}
+
+#[test]
+fn the_student_view_shows_mood_and_interests_with_evidence() {
+    let mut h = Harness::new(160, 48);
+    h.keys([Action::Open, Action::Open]);
+    let detail = h
+        .app
+        .student
+        .detail
+        .ready()
+        .expect("student loaded")
+        .clone();
+    assert!(detail.comments.iter().any(|c| c.sentiment.is_some()));
+    let screen = h.screen();
+    assert!(screen.contains("Interests & mood"), "{screen}");
+    assert!(screen.contains("Mood "), "{screen}");
+    for i in &detail.interests {
+        assert!(i.comments + i.searches > 0);
+        assert!(screen.contains(&i.skill), "{} missing:\n{screen}", i.skill);
+    }
 }

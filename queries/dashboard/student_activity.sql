@@ -1,8 +1,14 @@
 -- Per student: answers, share correct, time on task, last activity (and days since, counted
 -- back from the last activity in the data) and answers per week as `week:answers` pairs
--- (week 0 is the first Monday of data), for rosters and their trends.
+-- (week 0 is the first Monday of data), for rosters and their trends; and the mood of their
+-- comments: the mean of P(positive) - P(negative) over those the sentiment head scored.
 WITH span AS (
     SELECT min(week) AS first_week, max(last) AS as_of FROM activity_weekly
+), mood AS (
+    SELECT c.student_id, avg(i.p_positive - i.p_negative)::DOUBLE AS mood
+    FROM comment_insights i JOIN comments c USING (comment_id)
+    WHERE i.status = 'scored'
+    GROUP BY c.student_id
 )
 SELECT s.student_id, s.display_name, s.class_id,
        coalesce(sum(w.responses), 0)::UBIGINT AS responses,
@@ -12,9 +18,11 @@ SELECT s.student_id, s.display_name, s.class_id,
        CAST(max(w.last) AS VARCHAR) AS last_active,
        datediff('day', max(w.last), any_value(span.as_of))::INTEGER AS idle_days,
        coalesce(string_agg(datediff('week', span.first_week, w.week) || ':' || w.responses, ' '
-                           ORDER BY w.week), '') AS weekly_responses
+                           ORDER BY w.week), '') AS weekly_responses,
+       any_value(m.mood) AS mood
 FROM students s
 LEFT JOIN activity_weekly w USING (student_id)
+LEFT JOIN mood m USING (student_id)
 CROSS JOIN span
 GROUP BY s.student_id, s.display_name, s.class_id
 ORDER BY s.student_id;

@@ -5,6 +5,7 @@ use crate::ability::school;
 use crate::cli::{AnalyzeArgs, DbArgs, EncoderArgs};
 use crate::text::encoder::Encoder;
 use crate::text::model::ModelInfo;
+use crate::text::model::cache_key;
 use crate::text::sentiment::{SHIPPED_NAME, SentimentHead};
 use crate::text::{self, insights, model};
 
@@ -15,7 +16,7 @@ pub(super) fn encoder_key(args: &EncoderArgs) -> Result<(Option<ModelInfo>, Stri
     Ok(match &args.model_dir {
         Some(dir) => {
             let info = model::verify(&manifest, dir).or_else(|_| model::inspect(dir))?;
-            let key = cache_key(&info.id, &info.weights_sha256);
+            let key = info.cache_key();
             (Some(info), key)
         }
         None => {
@@ -160,12 +161,4 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
         println!("abilities: the answers have not changed since the last fit");
     }
     Ok(())
-}
-
-/// Another model (or other weights) means other vectors: the cache keys on both.
-fn cache_key(id: &str, weights_sha256: &str) -> String {
-    format!(
-        "{id}@{}",
-        weights_sha256.get(..12).unwrap_or(weights_sha256)
-    )
 }

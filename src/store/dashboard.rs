@@ -57,6 +57,8 @@ pub struct StudentActivity {
     pub idle_days: Option<i32>,
     /// (week since the first week of data, answers that week), weeks with activity only.
     pub weekly_responses: Vec<(u32, u64)>,
+    /// Mean P(positive) - P(negative) of their scored comments, -1..1.
+    pub mood: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -122,6 +124,52 @@ pub struct StudentComment {
     pub time: String,
     pub resource: String,
     pub text: String,
+    /// negative/neutral/positive, when scored.
+    pub sentiment: Option<String>,
+    /// scored / unsupported language / empty; None before the comments stage ran.
+    pub status: Option<String>,
+    /// The skill's name, and whether the text named it ("text") or only its resource.
+    pub topic: Option<String>,
+    pub topic_from: Option<String>,
+}
+
+/// A comment of the Comments view's feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedComment {
+    pub time: String,
+    pub class_id: String,
+    pub student_id: String,
+    pub student: String,
+    pub text: String,
+    pub sentiment: Option<String>,
+    pub status: Option<String>,
+    pub topic: Option<String>,
+    pub topic_from: Option<String>,
+    /// How close in meaning to a search, when the feed is a search's result.
+    pub score: Option<f32>,
+}
+
+/// The Comments view's data: the feed and the weekly sentiment counts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CommentFeed {
+    /// The class, or None for the whole school.
+    pub class_id: Option<String>,
+    pub comments: Vec<FeedComment>,
+    /// (Monday as YYYY-MM-DD, [negative, neutral, positive]) for weeks with scored comments.
+    pub weeks: Vec<(String, [u64; 3])>,
+    /// The search the comments answer, closest first; None for the latest comments.
+    pub search: Option<String>,
+}
+
+/// One of a student's top interests, with the evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StudentInterest {
+    pub skill: String,
+    pub weight: f64,
+    pub comments: i32,
+    pub searches: i32,
+    /// Their latest comment or search that names the skill.
+    pub latest: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -153,6 +201,7 @@ pub struct StudentDetail {
     pub skills: Vec<StudentSkill>,
     pub weeks: Vec<StudentWeek>,
     pub comments: Vec<StudentComment>,
+    pub interests: Vec<StudentInterest>,
     pub searches: Vec<StudentSearch>,
     pub paths: Vec<BrowsingPath>,
     pub resources: Vec<StudentResource>,
@@ -229,6 +278,7 @@ impl Store {
                     last_active: r.get(7)?,
                     idle_days: r.get(8)?,
                     weekly_responses: parse_weekly(&weekly),
+                    mood: r.get(10)?,
                 })
             },
         )
@@ -297,6 +347,39 @@ impl Store {
         )
     }
 
+    /// The latest comments of a class (or the school) and its weekly sentiment.
+    pub fn comment_feed(&self, class_id: Option<&str>) -> Result<CommentFeed, StoreError> {
+        Ok(CommentFeed {
+            class_id: class_id.map(str::to_string),
+            comments: self.rows(
+                dashboard_sql!("comment_feed"),
+                params![class_id],
+                "reading the comments",
+                |r| {
+                    Ok(FeedComment {
+                        time: r.get(0)?,
+                        class_id: r.get(1)?,
+                        student_id: r.get(2)?,
+                        student: r.get(3)?,
+                        text: r.get(4)?,
+                        sentiment: r.get(5)?,
+                        status: r.get(6)?,
+                        topic: r.get(7)?,
+                        topic_from: r.get(8)?,
+                        score: None,
+                    })
+                },
+            )?,
+            weeks: self.rows(
+                dashboard_sql!("comment_trend"),
+                params![class_id],
+                "counting sentiment per week",
+                |r| Ok((r.get(0)?, [r.get(1)?, r.get(2)?, r.get(3)?])),
+            )?,
+            search: None,
+        })
+    }
+
     pub fn student_detail(&self, student_id: &str) -> Result<StudentDetail, StoreError> {
         let one = params![student_id];
         Ok(StudentDetail {
@@ -338,6 +421,24 @@ impl Store {
                         time: r.get(0)?,
                         resource: r.get(1)?,
                         text: r.get(2)?,
+                        sentiment: r.get(3)?,
+                        status: r.get(4)?,
+                        topic: r.get(5)?,
+                        topic_from: r.get(6)?,
+                    })
+                },
+            )?,
+            interests: self.rows(
+                dashboard_sql!("student_interests"),
+                one,
+                "reading a student's interests",
+                |r| {
+                    Ok(StudentInterest {
+                        skill: r.get(0)?,
+                        weight: r.get(1)?,
+                        comments: r.get(2)?,
+                        searches: r.get(3)?,
+                        latest: r.get(4)?,
                     })
                 },
             )?,

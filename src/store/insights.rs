@@ -413,6 +413,10 @@ pub struct FoundComment {
     pub text: String,
     pub sentiment: Option<String>,
     pub skill_id: Option<String>,
+    /// The skill's name, and whether the text named it ("text") or its resource.
+    pub topic: Option<String>,
+    pub topic_from: Option<String>,
+    pub status: String,
     #[serde(skip)]
     pub text_hash: String,
 }
@@ -477,9 +481,11 @@ impl Store {
         values.extend(hashes.iter().map(|h| h.to_string()));
         let sql = format!(
             "SELECT c.comment_id, c.student_id, s.display_name, s.class_id,
-                    strftime(c.time, '%Y-%m-%d %H:%M'), c.text, i.sentiment, i.skill_id, i.text_hash
+                    strftime(c.time, '%Y-%m-%d %H:%M'), c.text, i.sentiment, i.skill_id, i.text_hash,
+                    k.name, i.topic_from, i.status
              FROM comments c JOIN comment_insights i USING (comment_id)
              JOIN students s USING (student_id)
+             LEFT JOIN skills k ON k.skill_id = i.skill_id
              WHERE {conditions} AND i.text_hash IN ({marks})
              ORDER BY c.time DESC, c.comment_id"
         );
@@ -498,6 +504,9 @@ impl Store {
                     sentiment: r.get(6)?,
                     skill_id: r.get(7)?,
                     text_hash: r.get(8)?,
+                    topic: r.get(9)?,
+                    topic_from: r.get(10)?,
+                    status: r.get(11)?,
                 })
             },
         )

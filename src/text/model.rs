@@ -107,6 +107,21 @@ pub fn default_manifest() -> Manifest {
 }
 
 /// Where the default model lives unless --model-dir says otherwise.
+/// The embedding cache's key for a model: another model (or other weights)
+/// means other vectors, so it names both.
+pub fn cache_key(id: &str, weights_sha256: &str) -> String {
+    format!(
+        "{id}@{}",
+        weights_sha256.get(..12).unwrap_or(weights_sha256)
+    )
+}
+
+impl ModelInfo {
+    pub fn cache_key(&self) -> String {
+        cache_key(&self.id, &self.weights_sha256)
+    }
+}
+
 pub fn default_model_dir(manifest: &Manifest) -> PathBuf {
     crate::config::data_dir().join("models").join(&manifest.id)
 }

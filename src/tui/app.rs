@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::store::dashboard::{ResourceUse, StudentDetail};
+use crate::store::dashboard::{CommentFeed, ResourceUse, StudentDetail};
 use crate::store::reports::{self, QueryResult, Report};
 
 use super::data::{
@@ -22,16 +22,18 @@ pub enum ViewId {
     Student,
     Skills,
     Resources,
+    Comments,
     Queries,
 }
 
 impl ViewId {
-    pub const ALL: [ViewId; 6] = [
+    pub const ALL: [ViewId; 7] = [
         ViewId::Classes,
         ViewId::Class,
         ViewId::Student,
         ViewId::Skills,
         ViewId::Resources,
+        ViewId::Comments,
         ViewId::Queries,
     ];
 
@@ -42,6 +44,7 @@ impl ViewId {
             ViewId::Student => "Student",
             ViewId::Skills => "Skills",
             ViewId::Resources => "Resources",
+            ViewId::Comments => "Comments",
             ViewId::Queries => "Queries",
         }
     }
@@ -72,6 +75,7 @@ pub enum Action {
     NextSort,
     ReverseSort,
     StartFilter,
+    StartMeaning,
     StartSql,
     StartExport,
     Type(char),
@@ -112,6 +116,8 @@ impl<T> Loadable<T> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {
     Filter,
+    /// A search of the comments by meaning.
+    Meaning,
     Sql,
     ExportPath,
 }
@@ -161,7 +167,7 @@ impl Section {
             Section::Searches => "Searches",
             Section::Paths => "Browsing paths",
             Section::Resources => "Resources viewed",
-            Section::Insights => "Ability & suggestions",
+            Section::Insights => "Interests & mood",
         }
     }
 
@@ -170,7 +176,7 @@ impl Section {
         match self {
             Section::Paths => "Paths",
             Section::Resources => "Viewed",
-            Section::Insights => "Ability",
+            Section::Insights => "Interests",
             other => other.title(),
         }
     }
@@ -183,6 +189,7 @@ enum Job {
     Student,
     Skills,
     Resources,
+    Comments,
     Query,
     Export,
 }
@@ -215,6 +222,24 @@ pub struct ResourcesPane {
     pub listing: Listing,
 }
 
+/// Which sentiment the Comments view shows: all, or one label.
+pub const SENTIMENT_FILTERS: [Option<&str>; 4] =
+    [None, Some("negative"), Some("neutral"), Some("positive")];
+
+#[derive(Debug, Default)]
+pub struct CommentsPane {
+    pub data: Loadable<CommentFeed>,
+    pub listing: Listing,
+    /// Index into SENTIMENT_FILTERS.
+    pub sentiment: usize,
+}
+
+impl CommentsPane {
+    pub fn sentiment_filter(&self) -> Option<&'static str> {
+        SENTIMENT_FILTERS[self.sentiment % SENTIMENT_FILTERS.len()]
+    }
+}
+
 #[derive(Debug)]
 pub struct QueriesPane {
     pub reports: Vec<Report>,
@@ -241,7 +266,10 @@ pub struct App {
     pub student: StudentPane,
     pub skills: SkillsPane,
     pub resources: ResourcesPane,
+    pub comments: CommentsPane,
     pub queries: QueriesPane,
+    /// The encoder's folder for searches by meaning (None: the installed default).
+    pub model_dir: Option<PathBuf>,
     pub input: Option<Input>,
     pub message: Option<Message>,
     pub help: bool,
@@ -274,6 +302,8 @@ impl App {
             student: StudentPane::default(),
             skills: SkillsPane::default(),
             resources: ResourcesPane::default(),
+            comments: CommentsPane::default(),
+            model_dir: std::env::var_os("CLASSLENS_MODEL_DIR").map(PathBuf::from),
             queries: QueriesPane {
                 reports: reports::reports(),
                 selected: 0,
@@ -404,6 +434,21 @@ impl App {
                 self.start_filter();
                 Vec::new()
             }
+            Action::StartMeaning => {
+                let requests = self.show(ViewId::Comments, true);
+                let text = self
+                    .comments
+                    .data
+                    .ready()
+                    .and_then(|d| d.search.clone())
+                    .unwrap_or_default();
+                self.input = Some(Input {
+                    kind: InputKind::Meaning,
+                    text,
+                    before: String::new(),
+                });
+                requests
+            }
             Action::StartSql => {
                 let requests = self.show(ViewId::Queries, true);
                 // The last SELECT typed comes back for editing; a saved one would be pages long.
@@ -477,15 +522,54 @@ impl App {
                 self.resources.data = Loadable::Loading;
                 requests.push(self.ask(Job::Resources, Request::Resources));
             }
+            ViewId::Comments => {
+                let class = self.comments_class();
+                let current = match &self.comments.data {
+                    Loadable::Ready(d) => d.class_id == class,
+                    Loadable::Loading => true,
+                    _ => false,
+                };
+                if !current {
+                    requests.extend(self.load_comments());
+                }
+            }
             _ => {}
         }
         requests
+    }
+
+    /// The class the Comments view is about: the one open in Class, or the school.
+    pub fn comments_class(&self) -> Option<String> {
+        match self.roster.scope {
+            Some(Scope::Class(i)) => self
+                .school
+                .ready()
+                .and_then(|s| s.classes.get(i))
+                .map(|c| c.class_id.clone()),
+            _ => None,
+        }
+    }
+
+    fn load_comments(&mut self) -> Requests {
+        let class_id = self.comments_class();
+        self.comments.data = Loadable::Loading;
+        vec![self.ask(Job::Comments, Request::Comments(class_id))]
     }
 
     fn back(&mut self) -> Requests {
         if self.view == ViewId::Queries && self.queries.in_results {
             self.queries.in_results = false;
             return Vec::new();
+        }
+        // Out of a search's results: the latest comments again.
+        if self.view == ViewId::Comments
+            && self
+                .comments
+                .data
+                .ready()
+                .is_some_and(|d| d.search.is_some())
+        {
+            return self.load_comments();
         }
         if let Some(view) = self.history.pop() {
             return self.show(view, false);
@@ -512,6 +596,25 @@ impl App {
                 }
                 None => Vec::new(),
             },
+            ViewId::Comments => {
+                let id = self.comments.listing.selected_index().and_then(|i| {
+                    self.comments
+                        .data
+                        .ready()
+                        .and_then(|d| d.comments.get(i))
+                        .map(|c| c.student_id.clone())
+                });
+                match id {
+                    Some(id) => {
+                        let requests = self.open_student(id);
+                        requests
+                            .into_iter()
+                            .chain(self.show(ViewId::Student, true))
+                            .collect()
+                    }
+                    None => Vec::new(),
+                }
+            }
             ViewId::Queries if !self.queries.in_results => {
                 match self.queries.reports.get(self.queries.selected).copied() {
                     Some(report) => self.run_query(report.name.to_string(), report.sql.to_string()),
@@ -582,6 +685,7 @@ impl App {
                 self.skills.selected = step(self.skills.selected, len);
             }
             ViewId::Resources => self.resources.listing.move_by(delta),
+            ViewId::Comments => self.comments.listing.move_by(delta),
             ViewId::Queries => {
                 if self.queries.in_results {
                     let len = self.queries.result.ready().map_or(0, |r| r.rows.len());
@@ -606,7 +710,8 @@ impl App {
             Section::Searches => d.searches.len(),
             Section::Paths => d.paths.len(),
             Section::Resources => d.resources.len(),
-            Section::Insights => 0,
+            // The mood line, then one line per interest.
+            Section::Insights => 1 + d.interests.len(),
         }
     }
 
@@ -626,6 +731,12 @@ impl App {
                     .first_class
                     .saturating_add_signed(delta)
                     .min(len.saturating_sub(1));
+            }
+            ViewId::Comments => {
+                let n = SENTIMENT_FILTERS.len() as isize;
+                self.comments.sentiment =
+                    (self.comments.sentiment as isize + delta).rem_euclid(n) as usize;
+                self.rebuild_comments();
             }
             ViewId::Queries if self.queries.in_results => {
                 let len = self.queries.result.ready().map_or(0, |r| r.columns.len());
@@ -686,9 +797,10 @@ impl App {
         let current = match self.view {
             ViewId::Class => &self.roster.listing.filter,
             ViewId::Resources => &self.resources.listing.filter,
+            ViewId::Comments => &self.comments.listing.filter,
             _ => {
                 self.message = Some(Message::Info(
-                    "/ filters the class roster and the resource list".into(),
+                    "/ filters the class roster, the resources and the comments".into(),
                 ));
                 return;
             }
@@ -703,7 +815,7 @@ impl App {
     fn start_export(&mut self) {
         if self.view != ViewId::Queries || self.queries.result.ready().is_none() {
             self.message = Some(Message::Info(
-                "x exports a query result: run one in Queries (6) first".into(),
+                "x exports a query result: run one in Queries (7) first".into(),
             ));
             return;
         }
@@ -744,6 +856,23 @@ impl App {
         };
         match input.kind {
             InputKind::Filter => Vec::new(),
+            InputKind::Meaning => {
+                let query = input.text.trim().to_string();
+                if query.is_empty() {
+                    return Vec::new();
+                }
+                // The feed stays on screen (and lends its weekly trend) until the answer.
+                let class_id = self.comments_class();
+                let model_dir = self.model_dir.clone();
+                vec![self.ask(
+                    Job::Comments,
+                    Request::CommentSearch {
+                        class_id,
+                        query,
+                        model_dir,
+                    },
+                )]
+            }
             InputKind::Sql => {
                 if input.text.trim().is_empty() {
                     return Vec::new();
@@ -772,8 +901,39 @@ impl App {
                 self.resources.listing.filter = text;
                 self.rebuild_resources();
             }
+            ViewId::Comments => {
+                self.comments.listing.filter = text;
+                self.rebuild_comments();
+            }
             _ => {}
         }
+    }
+
+    /// The Comments view's rows: those of the sentiment chosen whose text, student
+    /// or topic holds the filter, in the feed's order (newest, or closest in meaning).
+    fn rebuild_comments(&mut self) {
+        let Some(feed) = self.comments.data.ready() else {
+            self.comments.listing.order.clear();
+            return;
+        };
+        let keep = self.comments.listing.selected_index();
+        let needle = self.comments.listing.filter.to_lowercase();
+        let sentiment = self.comments.sentiment_filter();
+        self.comments.listing.order = feed
+            .comments
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| sentiment.is_none() || c.sentiment.as_deref() == sentiment)
+            .filter(|(_, c)| {
+                needle.is_empty()
+                    || [Some(&c.text), Some(&c.student), c.topic.as_ref()]
+                        .into_iter()
+                        .flatten()
+                        .any(|f| f.to_lowercase().contains(&needle))
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
+        self.comments.listing.reselect(keep);
     }
 
     /// The roster's rows again: the scope's students that match the filter, sorted.
@@ -918,6 +1078,26 @@ impl App {
                     Err(e) => fail(&mut self.resources.data, &mut self.message, e),
                 }
             }
+            Answer::Comments(result) => {
+                if !self.accept(Job::Comments, ticket) {
+                    return Vec::new();
+                }
+                match result {
+                    Ok(mut feed) => {
+                        // A search's results keep the weekly trend of the feed they came from.
+                        if feed.search.is_some()
+                            && let Some(old) = self.comments.data.ready()
+                        {
+                            feed.weeks = old.weeks.clone();
+                        }
+                        self.comments.listing.order.clear();
+                        self.comments.listing.selected = 0;
+                        self.comments.data = Loadable::Ready(feed);
+                        self.rebuild_comments();
+                    }
+                    Err(e) => fail(&mut self.comments.data, &mut self.message, e),
+                }
+            }
             Answer::Query(_, result) => {
                 if !self.accept(Job::Query, ticket) {
                     return Vec::new();
@@ -944,6 +1124,7 @@ impl App {
                         Job::Student => self.student.detail = Loadable::Failed(error.clone()),
                         Job::Skills => self.skills.data = Loadable::Failed(error.clone()),
                         Job::Resources => self.resources.data = Loadable::Failed(error.clone()),
+                        Job::Comments => self.comments.data = Loadable::Failed(error.clone()),
                         Job::Query => self.queries.result = Loadable::Failed(error.clone()),
                         Job::Export => {}
                     }

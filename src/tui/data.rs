@@ -29,6 +29,8 @@ pub struct StudentRow {
     pub idle_days: Option<i32>,
     /// Answers in each of the last TREND_WEEKS weeks, oldest first.
     pub trend: [u64; TREND_WEEKS],
+    /// Mean P(positive) - P(negative) of their scored comments, -1..1.
+    pub mood: Option<f64>,
     /// Lower-case name and id, for filtering without allocating per key press.
     pub search_key: String,
     /// Place in the whole school sorted by `search_key`: sorting by name, and
@@ -170,6 +172,7 @@ impl School {
                     last_active: a.last_active,
                     idle_days: a.idle_days,
                     trend,
+                    mood: a.mood,
                     name_rank: 0,
                 })
             })
@@ -201,7 +204,7 @@ pub enum Scope {
     School,
 }
 
-/// The roster's columns; the last three wait for the analyses of later stages.
+/// The roster's columns; ability and risk wait for the ability stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RosterColumn {
     Name,
@@ -246,7 +249,10 @@ impl RosterColumn {
     pub fn is_number(self) -> bool {
         matches!(
             self,
-            RosterColumn::Responses | RosterColumn::Correct | RosterColumn::Minutes
+            RosterColumn::Responses
+                | RosterColumn::Correct
+                | RosterColumn::Minutes
+                | RosterColumn::Sentiment
         )
     }
 
@@ -260,17 +266,14 @@ impl RosterColumn {
             RosterColumn::LastActive => "days since last active",
             RosterColumn::Trend => "answers in the last 4 weeks",
             RosterColumn::Ability => "ability",
-            RosterColumn::Sentiment => "comment sentiment",
+            RosterColumn::Sentiment => "comment mood, -1 to +1",
             RosterColumn::AtRisk => "at-risk score",
         }
     }
 
     /// Columns whose data exists yet; the others are shown empty and skipped by sorting.
     pub fn has_data(self) -> bool {
-        !matches!(
-            self,
-            RosterColumn::Ability | RosterColumn::Sentiment | RosterColumn::AtRisk
-        )
+        !matches!(self, RosterColumn::Ability | RosterColumn::AtRisk)
     }
 
     /// The number the column sorts and charts by.
@@ -282,7 +285,8 @@ impl RosterColumn {
             RosterColumn::Minutes => Some(s.minutes_watched),
             RosterColumn::LastActive => s.idle_days.map(f64::from),
             RosterColumn::Trend => Some(s.recent_responses() as f64),
-            RosterColumn::Ability | RosterColumn::Sentiment | RosterColumn::AtRisk => None,
+            RosterColumn::Sentiment => s.mood,
+            RosterColumn::Ability | RosterColumn::AtRisk => None,
         }
     }
 
@@ -681,6 +685,7 @@ mod tests {
             last_active: Some("2026-03-30 10:00:00".into()),
             idle_days: Some(0),
             weekly_responses: vec![(0, 1), (5, 2), (7, 3), (8, 4)],
+            mood: Some(0.25),
         }]);
         assert_eq!(students[0].trend, [2, 0, 3, 4]);
         assert!(students[0].active_this_week());

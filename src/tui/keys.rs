@@ -8,8 +8,8 @@ use super::app::{Action, App, ViewId};
 /// The help overlay's lines: (keys, what they do).
 pub const HELP: &[(&str, &str)] = &[
     (
-        "1-6, Tab, Shift-Tab",
-        "views: Classes Class Student Skills Resources Queries",
+        "1-7, Tab, Shift-Tab",
+        "views: Classes Class Student Skills Resources Comments Queries",
     ),
     (
         "Up/Down, j/k",
@@ -23,10 +23,14 @@ pub const HELP: &[(&str, &str)] = &[
     ("Esc", "back (or out of query results, or stop typing)"),
     (
         "Left/Right, h/l",
-        "sort column; student section; scroll sideways",
+        "sort column; student section; comment mood; scroll sideways",
     ),
     ("s / S", "sort by the next column / reverse the order"),
-    ("/", "filter the roster or the resources (Esc clears)"),
+    (
+        "/",
+        "filter the roster, the resources or the comments (Esc clears)",
+    ),
+    ("f", "find comments by meaning (Esc: the latest again)"),
     (":", "type one SELECT to run, read-only"),
     ("x", "export the query result to a CSV file"),
     ("?", "this help"),
@@ -53,7 +57,7 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
     let action = match key.code {
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Char('?') => Action::ToggleHelp,
-        KeyCode::Char(c @ '1'..='6') => Action::Show(ViewId::ALL[(c as usize) - ('1' as usize)]),
+        KeyCode::Char(c @ '1'..='7') => Action::Show(ViewId::ALL[(c as usize) - ('1' as usize)]),
         KeyCode::Tab => Action::NextView,
         KeyCode::BackTab => Action::PrevView,
         KeyCode::Esc | KeyCode::Backspace => Action::Back,
@@ -71,6 +75,7 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('s') => Action::NextSort,
         KeyCode::Char('S') => Action::ReverseSort,
         KeyCode::Char('/') => Action::StartFilter,
+        KeyCode::Char('f') => Action::StartMeaning,
         KeyCode::Char(':') => Action::StartSql,
         KeyCode::Char('x') => Action::StartExport,
         _ => return None,

@@ -135,6 +135,27 @@ impl Theme {
         self.fg(color)
     }
 
+    /// Colour for a mood, P(positive) - P(negative): red below -0.2, green above 0.2.
+    pub fn mood(&self, mood: f64) -> Style {
+        self.sentiment(if mood < -0.2 {
+            "negative"
+        } else if mood > 0.2 {
+            "positive"
+        } else {
+            "neutral"
+        })
+    }
+
+    /// Colour for a sentiment label; the label is always written too.
+    pub fn sentiment(&self, label: &str) -> Style {
+        match label {
+            "negative" => self.fg(Color::Red),
+            "positive" => self.fg(Color::Green),
+            "neutral" => self.fg(Color::Yellow),
+            _ => self.dim(),
+        }
+    }
+
     /// Heatmap cell: coloured background; without colour the number alone carries it.
     pub fn heat(&self, rate: f64) -> Style {
         if !self.color {

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
 
 use crate::store::Store;
-use crate::store::dashboard::{ResourceUse, StudentActivity, StudentDetail};
+use crate::store::dashboard::{
+    CommentFeed, FeedComment, ResourceUse, StudentActivity, StudentDetail,
+};
 use crate::store::reports::QueryResult;
 
 use super::data::{School, SkillsData};
@@ -22,8 +24,22 @@ pub enum Request {
     Student(String),
     Skills,
     Resources,
-    Query { title: String, sql: String },
-    Export { sql: String, path: PathBuf },
+    /// The latest comments of a class (None: the school).
+    Comments(Option<String>),
+    /// Comments closest in meaning to `query`; the encoder is loaded on the first.
+    CommentSearch {
+        class_id: Option<String>,
+        query: String,
+        model_dir: Option<PathBuf>,
+    },
+    Query {
+        title: String,
+        sql: String,
+    },
+    Export {
+        sql: String,
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug)]
@@ -33,6 +49,7 @@ pub enum Answer {
     Student(String, Result<StudentDetail, String>),
     Skills(Result<SkillsData, String>),
     Resources(Result<Vec<ResourceUse>, String>),
+    Comments(Result<CommentFeed, String>),
     Query(String, Result<Arc<QueryResult>, String>),
     Exported(PathBuf, Result<usize, String>),
     /// The request panicked (a bug): the message, for the status line.
@@ -67,6 +84,19 @@ pub fn handle(store: &Store, request: Request) -> Answer {
             .map_err(text),
         ),
         Request::Resources => Answer::Resources(store.resource_catalog().map_err(text)),
+        Request::Comments(class_id) => {
+            Answer::Comments(store.comment_feed(class_id.as_deref()).map_err(text))
+        }
+        Request::CommentSearch {
+            class_id,
+            query,
+            model_dir,
+        } => Answer::Comments(search_comments(
+            store,
+            class_id,
+            &query,
+            model_dir.as_deref(),
+        )),
         Request::Query { title, sql } => Answer::Query(
             title,
             store
@@ -80,6 +110,77 @@ pub fn handle(store: &Store, request: Request) -> Answer {
         }
     }
 }
+
+/// Comments found by meaning, as a feed. The encoder stays loaded in this thread.
+fn search_comments(
+    store: &Store,
+    class_id: Option<String>,
+    query: &str,
+    model_dir: Option<&std::path::Path>,
+) -> Result<CommentFeed, String> {
+    use crate::store::insights::CommentFilter;
+    use crate::text::{encoder::DeviceChoice, encoder::Encoder, insights, model, search};
+    thread_local! {
+        static ENCODER: std::cell::RefCell<Option<(PathBuf, String, Encoder)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let manifest = model::default_manifest();
+    let dir = model_dir.map_or_else(|| model::default_model_dir(&manifest), PathBuf::from);
+    let normalised = crate::text::normalise(query);
+    let (key, vector) = ENCODER.with(|cell| -> Result<(String, Vec<f32>), String> {
+        let mut cell = cell.borrow_mut();
+        if cell.as_ref().is_none_or(|(d, _, _)| *d != dir) {
+            let info = model::verify(&manifest, &dir)
+                .or_else(|_| model::inspect(&dir))
+                .map_err(|e| format!("{e} (classlens model fetch installs the encoder)"))?;
+            let encoder = Encoder::load(&info.dir, DeviceChoice::Auto, manifest.max_tokens)
+                .map_err(|e| e.to_string())?;
+            *cell = Some((dir.clone(), info.cache_key(), encoder));
+        }
+        let (_, key, encoder) = cell.as_ref().ok_or("no encoder")?;
+        let vector = encoder
+            .encode(&[normalised.as_str()], 1)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        Ok((key.clone(), vector))
+    })?;
+    let text = |e: crate::store::StoreError| e.to_string();
+    let head = crate::text::sentiment::SentimentHead::shipped()
+        .ok()
+        .filter(|h| h.info.encoder == key);
+    let topics = insights::topic_set(store, &key).map_err(text)?;
+    let query_vector = search::Query::new(query, vector, head.as_ref(), &topics);
+    let filter = CommentFilter {
+        class_id: class_id.clone(),
+        ..CommentFilter::default()
+    };
+    let hits = search::search(store, &key, &query_vector, &filter, SEARCH_HITS).map_err(text)?;
+    Ok(CommentFeed {
+        class_id,
+        comments: hits
+            .into_iter()
+            .map(|h| FeedComment {
+                time: h.comment.time,
+                class_id: h.comment.class_id,
+                student_id: h.comment.student_id,
+                student: h.comment.student,
+                text: h.comment.text,
+                sentiment: h.comment.sentiment,
+                status: Some(h.comment.status),
+                topic: h.comment.topic,
+                topic_from: h.comment.topic_from,
+                score: Some(h.score),
+            })
+            .collect(),
+        weeks: Vec::new(),
+        search: Some(query.to_string()),
+    })
+}
+
+/// Comments a search by meaning shows.
+pub const SEARCH_HITS: usize = 100;
 
 fn export(store: &Store, sql: &str, path: &std::path::Path) -> Result<usize, String> {
     // Every row. (DuckDB's top-N overflows on a LIMIT near u64::MAX.)

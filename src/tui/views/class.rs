@@ -120,7 +120,13 @@ fn roster(app: &App, students: &[StudentRow], frame: &mut Frame, area: Rect) {
                 ),
                 Cell::from(Span::styled(sparkline(t, &s.trend), t.accent())),
                 Cell::from(Span::styled(t.dash(), t.dim())),
-                Cell::from(Span::styled(t.dash(), t.dim())),
+                Cell::from(
+                    Line::from(match s.mood {
+                        Some(m) => Span::styled(format!("{m:+.1}"), t.mood(m)),
+                        None => Span::styled(t.dash(), t.dim()),
+                    })
+                    .right_aligned(),
+                ),
                 Cell::from(Span::styled(t.dash(), t.dim())),
             ]);
             t.row(Row::new(cells), start + offset == listing.selected)

@@ -2,6 +2,7 @@
 
 mod class;
 mod classes;
+mod comments;
 mod queries;
 mod resources;
 mod skills;
@@ -44,6 +45,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         ViewId::Student => student::render(app, frame, body),
         ViewId::Skills => skills::render(app, frame, body),
         ViewId::Resources => resources::render(app, frame, body),
+        ViewId::Comments => comments::render(app, frame, body),
         ViewId::Queries => queries::render(app, frame, body),
     }
     render_status(app, frame, status);
@@ -111,6 +113,7 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     if let Some(input) = &app.input {
         let prompt = match input.kind {
             InputKind::Filter => "filter: ",
+            InputKind::Meaning => "find comments meaning: ",
             InputKind::Sql => "SQL (one SELECT, read-only): ",
             InputKind::ExportPath => "export CSV to: ",
         };
@@ -171,11 +174,12 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
 
 fn hints(app: &App) -> &'static str {
     match app.view {
-        ViewId::Classes => "Enter open  ↑↓ move  1-6 views  ? help  q quit",
+        ViewId::Classes => "Enter open  ↑↓ move  1-7 views  ? help  q quit",
         ViewId::Class => "Enter student  s/←→ sort  S reverse  / filter  Esc back  ? help",
         ViewId::Student => "←→ section  ↑↓ scroll  Esc back  ? help  q quit",
         ViewId::Skills => "↑↓ skill  ←→ classes  Esc back  ? help  q quit",
         ViewId::Resources => "s/←→ sort  S reverse  / filter  Esc back  ? help",
+        ViewId::Comments => "Enter student  ←→ mood  / filter  f meaning  Esc back  ? help",
         ViewId::Queries => "Enter run  : SQL  x export CSV  Esc back  ? help",
     }
 }

@@ -12,8 +12,8 @@ use ratatui::widgets::{
     Paragraph, Row, Table, Wrap,
 };
 
-use super::{clip, day, note, percent, waiting};
-use crate::store::dashboard::StudentDetail;
+use super::{clip, day, percent, waiting};
+use crate::store::dashboard::{StudentComment, StudentDetail};
 use crate::tui::app::{App, Section};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
@@ -106,7 +106,7 @@ fn grid(app: &App, d: &StudentDetail, frame: &mut Frame, area: Rect) {
         Constraint::Length(12),
         Constraint::Fill(1),
         Constraint::Fill(1),
-        Constraint::Length(5),
+        Constraint::Length(8),
     ])
     .areas(right);
     let [searches, paths] =
@@ -175,7 +175,16 @@ fn draw_section(app: &App, d: &StudentDetail, section: Section, frame: &mut Fram
                         .map(|c| {
                             let mut spans =
                                 vec![Span::styled(format!("{} ", day(&c.time)), t.dim())];
+                            if let Some(label) = sentiment_tag(c) {
+                                spans.push(Span::styled(
+                                    format!("{label} "),
+                                    t.sentiment(c.sentiment.as_deref().unwrap_or("")),
+                                ));
+                            }
                             spans.push(Span::raw(c.text.clone()));
+                            if let Some(topic) = &c.topic {
+                                spans.push(Span::styled(format!("  #{topic}"), t.accent()));
+                            }
                             if !c.resource.is_empty() {
                                 spans.push(Span::styled(format!("  ({})", c.resource), t.dim()));
                             }
@@ -238,12 +247,77 @@ fn draw_section(app: &App, d: &StudentDetail, section: Section, frame: &mut Fram
             frame.render_widget(table, area);
         }
         Section::Insights => {
-            let text = "Not computed yet: ability per skill (theta with its standard error), \
-                        the evidence behind it and suggested resources arrive with the ability \
-                        and recommendation stages.";
-            note(t, frame, area, block, text);
+            let lines = interests(app, d);
+            list(app, frame, area, block, lines, scroll, "");
         }
     }
+}
+
+/// A comment's sentiment as a short word, so it reads without colour too.
+fn sentiment_tag(c: &StudentComment) -> Option<&'static str> {
+    match (c.sentiment.as_deref(), c.status.as_deref()) {
+        (Some("negative"), _) => Some("neg"),
+        (Some("neutral"), _) => Some("neu"),
+        (Some("positive"), _) => Some("pos"),
+        (_, Some("unsupported language")) => Some("(other language)"),
+        _ => None,
+    }
+}
+
+/// The student's mood and top interests, each with the evidence behind it.
+fn interests<'a>(app: &App, d: &'a StudentDetail) -> Vec<Line<'a>> {
+    let t = &app.theme;
+    let scored: Vec<&str> = d
+        .comments
+        .iter()
+        .filter_map(|c| c.sentiment.as_deref())
+        .collect();
+    if d.comments.iter().all(|c| c.status.is_none()) && d.interests.is_empty() {
+        return vec![Line::from(Span::styled(
+            "Not analysed yet: run classlens analyze to read the comments and searches.",
+            t.dim(),
+        ))];
+    }
+    let count = |label: &str| scored.iter().filter(|s| **s == label).count();
+    let mut lines = vec![];
+    let mood = app.current_student().and_then(|s| s.mood);
+    lines.push(Line::from(vec![
+        Span::raw("Mood "),
+        match mood {
+            Some(m) => Span::styled(format!("{m:+.2}"), t.mood(m)),
+            None => Span::styled(t.dash(), t.dim()),
+        },
+        Span::raw(format!(
+            ": {} positive, {} neutral, {} negative of their last {} comments",
+            count("positive"),
+            count("neutral"),
+            count("negative"),
+            d.comments.len(),
+        )),
+    ]));
+    if d.interests.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "No interests yet: none of their comments or searches names a skill.",
+            t.dim(),
+        )));
+    }
+    for i in &d.interests {
+        let mut spans = vec![
+            Span::styled(i.skill.clone(), t.accent()),
+            Span::raw(format!(
+                "  {} comment{}, {} search{}",
+                i.comments,
+                if i.comments == 1 { "" } else { "s" },
+                i.searches,
+                if i.searches == 1 { "" } else { "es" }
+            )),
+        ];
+        if let Some(latest) = &i.latest {
+            spans.push(Span::styled(format!("  latest: \"{latest}\""), t.dim()));
+        }
+        lines.push(Line::from(spans));
+    }
+    lines
 }
 
 fn list(
