@@ -85,6 +85,36 @@ fn sentiment_matches_the_demo_truth() {
 }
 
 #[test]
+fn key_phrases_are_words_of_the_comment() {
+    let db = demo();
+    let rows = query_string(
+        db,
+        "SELECT string_agg(lower(c.text) || '\t' || coalesce(i.key_phrases, ''), '\n') \
+         FROM comment_insights i JOIN comments c USING (comment_id) \
+         WHERE i.language = 'en' AND i.status = 'scored'",
+    );
+    let (mut with, mut total) = (0, 0);
+    for line in rows.lines() {
+        let (text, phrases) = line.split_once('\t').unwrap();
+        total += 1;
+        if phrases.is_empty() {
+            continue;
+        }
+        with += 1;
+        let phrases: Vec<&str> = phrases.split(" | ").collect();
+        assert!(phrases.len() <= 3, "{line}");
+        for p in phrases {
+            // Each word of the phrase is a word of the comment (punctuation aside).
+            for word in p.split(' ') {
+                assert!(text.contains(word), "{p:?} not in {text:?}");
+            }
+        }
+    }
+    println!("{with} of {total} scored English comments have key phrases");
+    assert!(with as f64 >= 0.95 * total as f64);
+}
+
+#[test]
 fn other_languages_are_labelled_not_scored() {
     let db = demo();
     let foreign = query_i64(
@@ -450,6 +480,20 @@ fn the_sentiment_command_scores_any_text() {
         .collect();
     assert_eq!(lines.len(), 6);
     assert_eq!(lines[0]["label"], "positive");
+    let phrases: Vec<&str> = lines[0]["key_phrases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(
+        phrases.iter().any(|p| p.contains("fractions")),
+        "{phrases:?}"
+    );
+    assert!(
+        lines[3]["key_phrases"].as_array().unwrap().is_empty(),
+        "not English"
+    );
     assert_eq!(lines[1]["label"], "negative");
     assert_eq!(lines[2]["status"], "empty");
     assert_eq!(lines[3]["status"], "unsupported language");

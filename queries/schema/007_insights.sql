@@ -27,7 +27,10 @@ CREATE TABLE comment_insights (
     -- the resource it was written on ('resource').
     skill_id    VARCHAR,
     topic_score FLOAT,
-    topic_from  VARCHAR CHECK (topic_from IN ('text', 'resource'))
+    topic_from  VARCHAR CHECK (topic_from IN ('text', 'resource')),
+    -- Up to three phrases of the comment closest to its meaning, ' | '-joined
+    -- (English comments; see src/text/phrases.rs).
+    key_phrases VARCHAR
 );
 
 CREATE TABLE search_insights (

@@ -8,7 +8,7 @@ use crate::cli::{DbArgs, SentimentArgs};
 use crate::store::Store;
 use crate::text::sentiment::Sentiment;
 use crate::text::topics::{THRESHOLD, TopicSet};
-use crate::text::{insights, language, normalise};
+use crate::text::{insights, language, normalise, phrases};
 
 #[derive(Debug, Serialize)]
 struct Scored<'a> {
@@ -22,6 +22,8 @@ struct Scored<'a> {
     sentiment: Option<Sentiment>,
     /// Skills whose prototypes pass the topic threshold, closest first.
     topics: Vec<Topic>,
+    /// The phrases closest to the text's meaning (English texts).
+    key_phrases: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -45,6 +47,21 @@ pub fn run(db: &DbArgs, args: &SentimentArgs) -> Result<()> {
         .collect();
     let vectors = encoder.encode_counted(&to_encode, 32)?;
     let mut vectors = vectors.into_iter();
+    // Every English line's key-phrase candidates, encoded in one go.
+    let candidates: Vec<Vec<String>> = lines
+        .iter()
+        .map(|(_, t)| {
+            if language::detect(t).is_english() {
+                phrases::candidates(t)
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    let flat: Vec<String> = candidates.iter().flatten().map(|p| normalise(p)).collect();
+    let flat_refs: Vec<&str> = flat.iter().map(String::as_str).collect();
+    let phrase_vectors = encoder.encode(&flat_refs, 64)?;
+    let mut phrase_vectors = phrase_vectors.into_iter();
     let mut out = std::io::stdout().lock();
     use std::io::Write;
     if !args.json {
@@ -53,7 +70,9 @@ pub fn run(db: &DbArgs, args: &SentimentArgs) -> Result<()> {
             "line  sentiment  prob  topics                          text"
         )?;
     }
-    for ((line, text), norm) in lines.iter().zip(&normalised) {
+    for (((line, text), norm), candidates) in lines.iter().zip(&normalised).zip(&candidates) {
+        let candidate_vectors: Vec<Vec<f32>> =
+            phrase_vectors.by_ref().take(candidates.len()).collect();
         let lang = language::detect(text);
         let encoded = if norm.is_empty() {
             None
@@ -80,6 +99,19 @@ pub fn run(db: &DbArgs, args: &SentimentArgs) -> Result<()> {
                 .collect(),
             _ => Vec::new(),
         };
+        let key_phrases = match &vector {
+            Some(v) => phrases::key_phrases(
+                v,
+                candidates
+                    .iter()
+                    .map(String::as_str)
+                    .zip(candidate_vectors.iter().map(Vec::as_slice)),
+            )
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+            None => Vec::new(),
+        };
         let scored = Scored {
             line: *line,
             text,
@@ -87,6 +119,7 @@ pub fn run(db: &DbArgs, args: &SentimentArgs) -> Result<()> {
             status,
             sentiment,
             topics,
+            key_phrases,
         };
         if args.json {
             writeln!(out, "{}", serde_json::to_string(&scored)?)?;

@@ -40,6 +40,7 @@ pub struct CommentInsight {
     pub skill_id: Option<String>,
     pub topic_score: Option<f32>,
     pub topic_from: Option<&'static str>,
+    pub key_phrases: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -217,7 +218,8 @@ impl Store {
                         p.map(|p| p[2]),
                         c.skill_id,
                         c.topic_score,
-                        c.topic_from
+                        c.topic_from,
+                        c.key_phrases
                     ])
                     .context(context)?;
             }

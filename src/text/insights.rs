@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::language;
 use super::sentiment::SentimentHead;
 use super::topics::{self, SkillText, TopicSet};
+use super::{language, phrases};
 use super::{normalise, text_hash};
 use crate::store::insights::{
     CommentInsight, InterestProfile, SearchInsight, StudentText, StudentTopic,
@@ -71,13 +71,41 @@ pub fn refresh(
             (!n.is_empty()).then(|| text_hash(&n))
         })
         .collect();
-    let wanted: Vec<&str> = hashes.iter().flatten().map(String::as_str).collect();
+    // Key-phrase candidates of the English comments, with their hashes.
+    let languages: Vec<language::Language> =
+        comments.iter().map(|c| language::detect(&c.text)).collect();
+    let candidates: Vec<Vec<(String, String)>> = comments
+        .iter()
+        .zip(&languages)
+        .map(|(c, lang)| {
+            if !lang.is_english() {
+                return Vec::new();
+            }
+            phrases::candidates(&c.text)
+                .into_iter()
+                .map(|p| {
+                    let hash = text_hash(&normalise(&p));
+                    (p, hash)
+                })
+                .collect()
+        })
+        .collect();
+    let wanted: Vec<&str> = hashes
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .chain(candidates.iter().flatten().map(|(_, h)| h.as_str()))
+        .collect();
     let vectors = store.vectors(model, &wanted)?;
     let scores_sentiment = head.info.encoder == model;
     let mut comment_rows = Vec::with_capacity(comments.len());
-    for (c, hash) in comments.iter().zip(&hashes) {
+    for (((c, hash), phrases_of), lang) in comments
+        .iter()
+        .zip(&hashes)
+        .zip(&candidates)
+        .zip(&languages)
+    {
         let vector = hash.as_ref().and_then(|h| vectors.get(h));
-        let lang = language::detect(&c.text);
         let mut row = CommentInsight {
             comment_id: c.comment_id.clone(),
             text_hash: vector.and(hash.clone()),
@@ -89,8 +117,16 @@ pub fn refresh(
             skill_id: None,
             topic_score: None,
             topic_from: None,
+            key_phrases: None,
         };
         if let Some(vector) = vector {
+            let kept = phrases::key_phrases(
+                vector,
+                phrases_of
+                    .iter()
+                    .filter_map(|(p, h)| vectors.get(h).map(|v| (p.as_str(), v.as_slice()))),
+            );
+            row.key_phrases = (!kept.is_empty()).then(|| kept.join(" | "));
             if lang.code == head.info.language && scores_sentiment {
                 let s = head.score(vector);
                 row.status = "scored";

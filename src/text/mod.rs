@@ -8,6 +8,7 @@ pub mod encoder;
 pub mod insights;
 pub mod language;
 pub mod model;
+pub mod phrases;
 pub mod search;
 pub mod sentiment;
 pub mod topics;
@@ -70,7 +71,8 @@ pub fn text_hash(normalised: &str) -> String {
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct EncodeReport {
-    /// Distinct texts found in the tables.
+    /// Distinct texts found in the tables, and the key-phrase candidates of the
+    /// English comments not analysed yet.
     pub texts: usize,
     /// Of those, empty once normalised (whitespace, control characters only) or
     /// once tokenised (format characters only): counted, never stored.
@@ -115,7 +117,19 @@ impl Plan {
 /// no model needed, so an analysis with nothing new never loads one.
 pub fn plan_new_texts(store: &Store, model: &str) -> Result<Plan, AnalyzeError> {
     let started = Instant::now();
-    let texts = store.analysis_texts()?;
+    let mut texts = store.analysis_texts()?;
+    // The key-phrase candidates of the English comments not analysed yet (all
+    // of them for another model) are texts to encode too.
+    let other_model = store
+        .insight_source()?
+        .is_none_or(|source| !source.starts_with(&format!("{model}|")));
+    for comment in store.comments_to_analyse(other_model)? {
+        if language::detect(&comment.text).is_english() {
+            texts.extend(phrases::candidates(&comment.text));
+        }
+    }
+    texts.sort_unstable();
+    texts.dedup();
     let mut report = EncodeReport {
         texts: texts.len(),
         ..EncodeReport::default()
