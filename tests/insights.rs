@@ -363,6 +363,78 @@ fn search_finds_paraphrases() {
     assert!(mean >= 0.8, "{mean}");
 }
 
+/// Runs `classlens search --json` on `db` and returns (comment ids, scores, index size).
+fn search_json(
+    db: &Path,
+    query: &str,
+    extra: &[&str],
+) -> (Vec<String>, Vec<f64>, serde_json::Value) {
+    let mut args: Vec<&std::ffi::OsStr> = vec![
+        "--db".as_ref(),
+        db.as_os_str(),
+        "search".as_ref(),
+        query.as_ref(),
+        "--json".as_ref(),
+        "--model-dir".as_ref(),
+        fetched().as_os_str(),
+    ];
+    args.extend(extra.iter().map(|a| std::ffi::OsStr::new(*a)));
+    let out = json_output(&args);
+    let hits = out["hits"].as_array().unwrap();
+    (
+        hits.iter()
+            .map(|h| h["comment_id"].as_str().unwrap().to_string())
+            .collect(),
+        hits.iter().map(|h| h["score"].as_f64().unwrap()).collect(),
+        out["index"].clone(),
+    )
+}
+
+#[test]
+fn the_search_index_gives_the_database_scans_answers_and_is_never_trusted_stale() {
+    // A copy of the demo, so the index can be moved and broken without other tests noticing.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("copy.duckdb");
+    std::fs::copy(demo(), &db).unwrap();
+    let index = classlens::text::index::path_for(&db);
+    std::fs::copy(classlens::text::index::path_for(demo()), &index).unwrap();
+    let distinct = query_i64(
+        &db,
+        "SELECT count(DISTINCT text_hash) FROM comment_insights WHERE text_hash IS NOT NULL",
+    );
+    for (query, extra) in [
+        ("I'm lost with fractions", &[][..]),
+        (
+            "the video is too slow",
+            &["--class", "c03", "--limit", "30"][..],
+        ),
+    ] {
+        let (ids, scores, used) = search_json(&db, query, extra);
+        assert_eq!(used, distinct, "the index holds every distinct text");
+        std::fs::rename(&index, dir.path().join("aside")).unwrap();
+        let (scan_ids, scan_scores, none) = search_json(&db, query, extra);
+        assert!(none.is_null(), "no index, no claim to one");
+        std::fs::rename(dir.path().join("aside"), &index).unwrap();
+        assert_eq!(ids, scan_ids, "{query}");
+        for (a, b) in scores.iter().zip(&scan_scores) {
+            assert!((a - b).abs() < 1e-5);
+        }
+    }
+    // Insights changed after the index was written (its stamp no longer
+    // matches): not used.
+    duckdb::Connection::open(&db)
+        .unwrap()
+        .execute_batch("UPDATE insight_source SET updated_at = updated_at + INTERVAL 1 SECOND")
+        .unwrap();
+    let (_, _, used) = search_json(&db, "I'm lost with fractions", &[]);
+    assert!(used.is_null(), "a stale index was used");
+    // A broken or foreign file is ignored too: the search reads the database.
+    std::fs::write(&index, b"CLSRCH01 but nothing after").unwrap();
+    let (ids, _, used) = search_json(&db, "I'm lost with fractions", &[]);
+    assert!(used.is_null());
+    assert_eq!(ids.len(), 10);
+}
+
 #[test]
 fn search_filters_by_class_and_time_and_refuses_bad_input() {
     let db = demo();

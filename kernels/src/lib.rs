@@ -1,4 +1,4 @@
-//! The hand-vectorised inner loops of classlens's BERT encoder.
+//! The hand-vectorised inner loops of classlens: the BERT encoder's and the search index's.
 //!
 //! A crate of their own so that they build with full optimisation in every
 //! profile: in the dev profile, which the README's commands use, the main crate
@@ -8,3 +8,6 @@
 
 pub mod bf16;
 pub mod gelu;
+pub mod int8;
+
+pub use int8::dot_i8;

@@ -144,6 +144,15 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
     } else {
         println!("comments: nothing new to analyse");
     }
+    if let Some(texts) = insights.indexed {
+        println!(
+            "search index: {} comment texts written",
+            thousands(texts as u64)
+        );
+    }
+    if let Some(error) = &insights.index_error {
+        eprintln!("classlens: warning: {error}; searches will read the database instead");
+    }
     if ability.fitted {
         println!(
             "abilities: {} skills, {} items, {} students fitted (2PL) in {:.1} s{}",

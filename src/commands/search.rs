@@ -3,7 +3,7 @@ use anyhow::{Result, bail};
 use super::analyze::{encoder_key, load_encoder, load_head};
 use crate::cli::{DbArgs, SearchArgs};
 use crate::store::insights::CommentFilter;
-use crate::text::{insights, normalise, search};
+use crate::text::{index, insights, normalise, search};
 
 pub fn run(db: &DbArgs, args: &SearchArgs) -> Result<()> {
     let query = normalise(&args.query);
@@ -48,7 +48,22 @@ pub fn run(db: &DbArgs, args: &SearchArgs) -> Result<()> {
         since: args.since.clone(),
         until: args.until.clone(),
     };
-    let hits = search::search(&store, &model_key, &vector, &filter, args.limit as usize)?;
+    let index = index::current(&store)?;
+    if index.is_none() {
+        eprintln!(
+            "classlens: no current search index ({}); reading every vector from the database \
+             (classlens analyze writes the index)",
+            index::path_for(store.path()).display()
+        );
+    }
+    let hits = search::search(
+        &store,
+        &model_key,
+        &vector,
+        &filter,
+        args.limit as usize,
+        index.as_ref(),
+    )?;
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
         println!(
@@ -56,6 +71,7 @@ pub fn run(db: &DbArgs, args: &SearchArgs) -> Result<()> {
             serde_json::to_string_pretty(&serde_json::json!({
                 "query": args.query,
                 "seconds": seconds,
+                "index": index.as_ref().map(index::SearchIndex::len),
                 "hits": hits,
             }))?
         );

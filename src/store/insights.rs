@@ -85,6 +85,18 @@ pub struct StudentTopic {
 }
 
 impl Store {
+    /// What the insights were computed with and when they last changed: the
+    /// search index is current when it was built from this.
+    pub fn insight_stamp(&self) -> Result<Option<String>, StoreError> {
+        let rows = self.rows(
+            "SELECT source || '@' || CAST(updated_at AS VARCHAR) FROM insight_source",
+            [],
+            "reading when the insights changed",
+            |r| r.get::<_, String>(0),
+        )?;
+        Ok(rows.into_iter().next())
+    }
+
     pub fn insight_source(&self) -> Result<Option<String>, StoreError> {
         let rows = self.rows(
             "SELECT source FROM insight_source",
@@ -370,6 +382,13 @@ pub struct CommentFilter {
 }
 
 impl CommentFilter {
+    pub fn is_empty(&self) -> bool {
+        self.class_id.is_none()
+            && self.student_id.is_none()
+            && self.since.is_none()
+            && self.until.is_none()
+    }
+
     /// The WHERE conditions (over `c` comments and `s` students), with their parameters.
     fn sql(&self) -> (String, Vec<String>) {
         let mut conditions = vec!["i.text_hash IS NOT NULL".to_string()];
@@ -469,6 +488,62 @@ impl Store {
                     skill_id: r.get(5)?,
                 })
             },
+        )
+    }
+
+    /// Calls `each` with every distinct analysed comment text (hash, vector,
+    /// probabilities, skill named), streaming: a million vectors never sit in memory at once.
+    pub fn for_each_comment_vector(
+        &self,
+        model: &str,
+        mut each: impl FnMut(TextVector) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let context = "reading the comments' vectors";
+        let mut stmt = self
+            .conn
+            .prepare(
+                "WITH texts AS (
+                    SELECT text_hash, any_value(p_negative) AS n, any_value(p_neutral) AS u,
+                           any_value(p_positive) AS p,
+                           any_value(CASE WHEN topic_from = 'text' THEN skill_id END) AS k
+                    FROM comment_insights WHERE text_hash IS NOT NULL GROUP BY text_hash)
+                 SELECT e.text_hash, e.vector, t.n, t.u, t.p, t.k
+                 FROM embeddings e JOIN texts t USING (text_hash)
+                 WHERE e.model = ?",
+            )
+            .context(context)?;
+        let mut rows = stmt.query(params![model]).context(context)?;
+        while let Some(r) = rows.next().context(context)? {
+            let probabilities = match (
+                r.get::<_, Option<f32>>(2).context(context)?,
+                r.get::<_, Option<f32>>(3).context(context)?,
+                r.get::<_, Option<f32>>(4).context(context)?,
+            ) {
+                (Some(n), Some(u), Some(p)) => Some([n, u, p]),
+                _ => None,
+            };
+            each(TextVector {
+                text_hash: r.get(0).context(context)?,
+                vector: vector_of(&r.get::<_, Vec<u8>>(1).context(context)?),
+                probabilities,
+                skill_id: r.get(5).context(context)?,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The distinct text hashes of the comments `filter` lets through.
+    pub fn comment_hashes(&self, filter: &CommentFilter) -> Result<Vec<String>, StoreError> {
+        let (conditions, values) = filter.sql();
+        self.rows(
+            &format!(
+                "SELECT DISTINCT i.text_hash FROM comment_insights i
+                 JOIN comments c USING (comment_id) JOIN students s USING (student_id)
+                 WHERE {conditions}"
+            ),
+            duckdb::params_from_iter(values),
+            "choosing the comments to search",
+            |r| r.get::<_, String>(0),
         )
     }
 

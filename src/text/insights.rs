@@ -27,6 +27,10 @@ pub const TOP_TOPICS: usize = 3;
 pub struct InsightReport {
     /// Recomputed everything (encoder, head or skills changed) rather than added.
     pub rebuilt: bool,
+    /// Texts written to the search index, when it was rewritten.
+    pub indexed: Option<usize>,
+    /// Why the search index could not be written (searches then read the database).
+    pub index_error: Option<String>,
     pub comments: usize,
     pub scored: usize,
     pub unsupported_language: usize,
@@ -59,6 +63,7 @@ pub fn refresh(
         ..InsightReport::default()
     };
     if comments.is_empty() && searches.is_empty() && !rebuilt {
+        refresh_index(store, model, &mut report);
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(report);
     }
@@ -191,8 +196,18 @@ pub fn refresh(
     let (profiles, student_topics) = interests(&texts, &text_vectors);
     report.profiles = profiles.len();
     store.save_interests(model, &changed, &profiles, &student_topics)?;
+    refresh_index(store, model, &mut report);
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// The search index follows the insights; failing to write it costs searches
+/// speed, not correctness, so it is reported, not raised.
+fn refresh_index(store: &Store, model: &str, report: &mut InsightReport) {
+    match super::index::refresh(store, model) {
+        Ok(indexed) => report.indexed = indexed,
+        Err(e) => report.index_error = Some(e.to_string()),
+    }
 }
 
 /// The skills' prototypes from their texts' cached vectors.

@@ -5,6 +5,7 @@
 pub mod bert;
 mod bf16;
 pub mod encoder;
+pub mod index;
 pub mod insights;
 pub mod language;
 pub mod model;

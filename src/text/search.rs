@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::index::SearchIndex;
 use super::sentiment::SentimentHead;
 use super::topics::{THRESHOLD, TopicSet, dot};
 use crate::store::insights::{CommentFilter, FoundComment};
@@ -62,33 +63,67 @@ impl Query {
     }
 }
 
+/// Candidates the index proposes per comment asked for: enough that the
+/// exact ranking of the approximate top agrees with an exact scan's.
+const CANDIDATES_PER_HIT: usize = 8;
+
 /// The `limit` best comments for `query` among those `filter` lets through;
-/// each distinct text is scored once.
+/// each distinct text is scored once. With a current `index`, its int8 scan
+/// proposes candidates and their exact vectors rank them; without, every
+/// vector is read from the database.
 pub fn search(
     store: &Store,
     model: &str,
     query: &Query,
     filter: &CommentFilter,
     limit: usize,
+    index: Option<&SearchIndex>,
 ) -> Result<Vec<Hit>, StoreError> {
-    let texts = store.comment_vectors(model, filter)?;
+    let score = |similarity: f32, probabilities: Option<[f32; 3]>, skill: Option<&str>| {
+        let stance = match (query.probabilities, probabilities) {
+            (Some(q), Some(c)) => Some(dot(&q, &c)),
+            _ => None,
+        };
+        let same_skill = query.skill_id.is_some() && query.skill_id.as_deref() == skill;
+        let score = similarity
+            + STANCE_WEIGHT * stance.unwrap_or(0.0)
+            + if same_skill { TOPIC_WEIGHT } else { 0.0 };
+        (score, stance)
+    };
     // (score, similarity, stance, hash)
-    let mut scored: Vec<(f32, f32, Option<f32>, &str)> = texts
-        .iter()
-        .map(|t| {
-            let similarity = dot(&query.vector, &t.vector);
-            let stance = match (query.probabilities, t.probabilities) {
-                (Some(q), Some(c)) => Some(dot(&q, &c)),
-                _ => None,
+    let mut scored: Vec<(f32, f32, Option<f32>, String)> = match index {
+        Some(index) => {
+            let allowed = if filter.is_empty() {
+                None
+            } else {
+                Some(super::index::allowed(&store.comment_hashes(filter)?))
             };
-            let same_skill = query.skill_id.is_some() && query.skill_id == t.skill_id;
-            let score = similarity
-                + STANCE_WEIGHT * stance.unwrap_or(0.0)
-                + if same_skill { TOPIC_WEIGHT } else { 0.0 };
-            (score, similarity, stance, t.text_hash.as_str())
-        })
-        .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.3.cmp(b.3)));
+            index
+                .candidates(
+                    &query.vector,
+                    allowed.as_ref(),
+                    limit.saturating_mul(CANDIDATES_PER_HIT).max(200),
+                    STANCE_WEIGHT + TOPIC_WEIGHT,
+                    |similarity, probabilities, skill| score(similarity, probabilities, skill).0,
+                )
+                .into_iter()
+                .map(|c| {
+                    let (s, stance) = score(c.similarity, c.probabilities, c.skill_id.as_deref());
+                    (s, c.similarity, stance, c.text_hash)
+                })
+                .collect()
+        }
+        None => store
+            .comment_vectors(model, filter)?
+            .into_iter()
+            .map(|t| {
+                let similarity = dot(&query.vector, &t.vector);
+                let (s, stance) = score(similarity, t.probabilities, t.skill_id.as_deref());
+                (s, similarity, stance, t.text_hash)
+            })
+            .collect(),
+    };
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.3.cmp(&b.3)));
     let mut hits = Vec::new();
     // Texts repeat (the same comment by several students): fetch the comments
     // of the best texts in rounds until there are enough.
@@ -98,9 +133,9 @@ pub fn search(
         next += round.len();
         let of: HashMap<&str, (f32, f32, Option<f32>)> = round
             .iter()
-            .map(|&(s, sim, st, h)| (h, (s, sim, st)))
+            .map(|(s, sim, st, h)| (h.as_str(), (*s, *sim, *st)))
             .collect();
-        let hashes: Vec<&str> = round.iter().map(|r| r.3).collect();
+        let hashes: Vec<&str> = round.iter().map(|r| r.3.as_str()).collect();
         let mut found: Vec<Hit> = store
             .comments_with_hashes(&hashes, filter)?
             .into_iter()

@@ -156,7 +156,16 @@ fn search_comments(
         class_id: class_id.clone(),
         ..CommentFilter::default()
     };
-    let hits = search::search(store, &key, &query_vector, &filter, SEARCH_HITS).map_err(text)?;
+    let index = crate::text::index::current(store).map_err(|e| e.to_string())?;
+    let hits = search::search(
+        store,
+        &key,
+        &query_vector,
+        &filter,
+        SEARCH_HITS,
+        index.as_ref(),
+    )
+    .map_err(text)?;
     Ok(CommentFeed {
         class_id,
         comments: hits
