@@ -672,6 +672,23 @@ fn the_student_view_shows_mood_and_interests_with_evidence() {
     let screen = h.screen();
     assert!(screen.contains("Interests & mood"), "{screen}");
     assert!(screen.contains("Mood "), "{screen}");
+    // The weekly mood line: one mark per week with scored comments.
+    assert!(!detail.mood_weeks.is_empty());
+    let line = screen
+        .lines()
+        .find(|l| l.contains("By week "))
+        .expect("a weekly mood line");
+    let marks = line
+        .split("By week ")
+        .nth(1)
+        .and_then(|rest| rest.split("  (").next())
+        .unwrap_or("");
+    assert_eq!(
+        marks.chars().filter(|c| "▁▂▃▄▅▆▇█".contains(*c)).count(),
+        detail.mood_weeks.len(),
+        "{line}"
+    );
+    assert!(detail.mood_weeks.iter().all(|w| (-1.0..=1.0).contains(&w.1) && w.2 > 0));
     for i in &detail.interests {
         assert!(i.comments + i.searches > 0);
         assert!(screen.contains(&i.skill), "{} missing:\n{screen}", i.skill);

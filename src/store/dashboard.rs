@@ -201,6 +201,8 @@ pub struct StudentDetail {
     pub skills: Vec<StudentSkill>,
     pub weeks: Vec<StudentWeek>,
     pub comments: Vec<StudentComment>,
+    /// (week since the first week of data, mood, scored comments) for weeks with any.
+    pub mood_weeks: Vec<(u32, f64, u64)>,
     pub interests: Vec<StudentInterest>,
     pub searches: Vec<StudentSearch>,
     pub paths: Vec<BrowsingPath>,
@@ -427,6 +429,12 @@ impl Store {
                         topic_from: r.get(6)?,
                     })
                 },
+            )?,
+            mood_weeks: self.rows(
+                dashboard_sql!("student_mood_weeks"),
+                one,
+                "reading a student's mood by week",
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?,
             interests: self.rows(
                 dashboard_sql!("student_interests"),

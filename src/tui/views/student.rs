@@ -295,6 +295,22 @@ fn interests<'a>(app: &App, d: &'a StudentDetail) -> Vec<Line<'a>> {
             d.comments.len(),
         )),
     ]));
+    if !d.mood_weeks.is_empty() {
+        let weeks = app.school.ready().map_or(0, |s| s.span.weeks as usize).max(
+            d.mood_weeks
+                .iter()
+                .map(|w| w.0 as usize + 1)
+                .max()
+                .unwrap_or(0),
+        );
+        let mut spans = vec![Span::raw("By week ")];
+        spans.extend(mood_weeks(t, &d.mood_weeks, weeks));
+        spans.push(Span::styled(
+            "  (low: negative, high: positive, blank: no comment)",
+            t.dim(),
+        ));
+        lines.push(Line::from(spans));
+    }
     if d.interests.is_empty() {
         lines.push(Line::from(Span::styled(
             "No interests yet: none of their comments or searches names a skill.",
@@ -318,6 +334,24 @@ fn interests<'a>(app: &App, d: &'a StudentDetail) -> Vec<Line<'a>> {
         lines.push(Line::from(spans));
     }
     lines
+}
+
+/// One character per week of the data: its height the week's mood, its
+/// colour the mood's; blank for weeks without a scored comment.
+fn mood_weeks<'a>(
+    t: &crate::tui::theme::Theme,
+    weeks: &[(u32, f64, u64)],
+    span: usize,
+) -> Vec<Span<'a>> {
+    let levels = t.spark_levels();
+    let mut cells: Vec<Span> = (0..span).map(|_| Span::raw(" ")).collect();
+    for &(week, mood, _) in weeks {
+        if let Some(cell) = cells.get_mut(week as usize) {
+            let level = (((mood + 1.0) / 2.0 * 7.0).round() as usize).min(7);
+            *cell = Span::styled(levels[level].to_string(), t.mood(mood));
+        }
+    }
+    cells
 }
 
 fn list(
