@@ -137,7 +137,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let scanned = started.elapsed().as_secs_f64() * 1000.0;
         let hashes: Vec<&str> = candidates.iter().map(|c| c.text_hash.as_str()).collect();
         let started = Instant::now();
-        store.comments_with_hashes(&hashes[..10], &CommentFilter::default())?;
+        store.comments_with_hashes(&hashes[..10], &CommentFilter::default(), 10)?;
         let rows = started.elapsed().as_secs_f64() * 1000.0;
         println!(
             "one search's parts: open {opened:.1} ms, int8 scan and exact re-rank of 200 \

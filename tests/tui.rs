@@ -688,7 +688,12 @@ fn the_student_view_shows_mood_and_interests_with_evidence() {
         detail.mood_weeks.len(),
         "{line}"
     );
-    assert!(detail.mood_weeks.iter().all(|w| (-1.0..=1.0).contains(&w.1) && w.2 > 0));
+    assert!(
+        detail
+            .mood_weeks
+            .iter()
+            .all(|w| (-1.0..=1.0).contains(&w.1) && w.2 > 0)
+    );
     for i in &detail.interests {
         assert!(i.comments + i.searches > 0);
         assert!(screen.contains(&i.skill), "{} missing:\n{screen}", i.skill);

@@ -33,6 +33,15 @@ CREATE TABLE comment_insights (
     key_phrases VARCHAR
 );
 
+-- Each skill's topic prototype (src/text/topics.rs) as of the last analysis,
+-- so that a search or a scored text need not rebuild it from every skill text.
+CREATE TABLE topic_prototypes (
+    model    VARCHAR NOT NULL,
+    skill_id VARCHAR NOT NULL,
+    -- Unit length, little-endian f32s, like `embeddings.vector`.
+    vector   BLOB NOT NULL
+);
+
 CREATE TABLE search_insights (
     student_id  VARCHAR NOT NULL,
     time        TIMESTAMP NOT NULL,

@@ -40,7 +40,7 @@ pub fn run(db: &DbArgs, args: &SearchArgs) -> Result<()> {
         .check_encoder(&model_key, &head.1)
         .is_ok()
         .then_some(head.0);
-    let topics = insights::topic_set(&store, &model_key)?;
+    let topics = insights::stored_topics(&store, &model_key)?;
     let vector = search::Query::new(&query, vector, head.as_ref(), &topics);
     let filter = CommentFilter {
         class_id: args.class.clone(),

@@ -203,6 +203,6 @@ fn topics_from_db(db: &DbArgs, model: &str) -> Result<Option<TopicSet>> {
         return Ok(None);
     }
     let store = Store::open_read_only(&path, false)?;
-    let topics = insights::topic_set(&store, model)?;
+    let topics = insights::stored_topics(&store, model)?;
     Ok((!topics.is_empty()).then_some(topics))
 }

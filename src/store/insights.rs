@@ -311,6 +311,42 @@ impl Store {
         Ok(rows)
     }
 
+    /// Replaces `model`'s topic prototypes.
+    pub fn save_topic_prototypes<'a>(
+        &mut self,
+        model: &str,
+        prototypes: impl Iterator<Item = (&'a str, &'a [f32])>,
+    ) -> Result<(), StoreError> {
+        let context = "storing topic prototypes";
+        self.require_write(context)?;
+        let tx = self.conn.transaction().context(context)?;
+        tx.execute(
+            "DELETE FROM topic_prototypes WHERE model = ?",
+            params![model],
+        )
+        .context(context)?;
+        {
+            let mut appender = tx.appender("topic_prototypes").context(context)?;
+            for (skill, vector) in prototypes {
+                appender
+                    .append_row(params![model, skill, bytes_of(vector)])
+                    .context(context)?;
+            }
+            appender.flush().context(context)?;
+        }
+        tx.commit().context(context)
+    }
+
+    /// `model`'s topic prototypes as the last analysis stored them, by skill.
+    pub fn topic_prototypes(&self, model: &str) -> Result<Vec<(String, Vec<f32>)>, StoreError> {
+        self.rows(
+            "SELECT skill_id, vector FROM topic_prototypes WHERE model = ? ORDER BY skill_id",
+            params![model],
+            "reading topic prototypes",
+            |r| Ok((r.get(0)?, vector_of(&r.get::<_, Vec<u8>>(1)?))),
+        )
+    }
+
     /// Replaces the profiles and topics of the students in `profiles` (and of
     /// `cleared`, who have none now).
     pub fn save_interests(
@@ -450,69 +486,44 @@ impl Store {
         model: &str,
         filter: &CommentFilter,
     ) -> Result<Vec<TextVector>, StoreError> {
-        let (conditions, mut values) = filter.sql();
-        values.insert(0, model.to_string());
-        let sql = format!(
-            "WITH texts AS (
-                SELECT i.text_hash, any_value(i.p_negative) AS n, any_value(i.p_neutral) AS u,
-                       any_value(i.p_positive) AS p,
-                       any_value(CASE WHEN i.topic_from = 'text' THEN i.skill_id END) AS k
-                FROM comment_insights i
-                JOIN comments c USING (comment_id) JOIN students s USING (student_id)
-                WHERE {conditions}
-                GROUP BY i.text_hash)
-             SELECT e.text_hash, e.vector, t.n, t.u, t.p, t.k
-             FROM embeddings e JOIN texts t USING (text_hash)
-             WHERE e.model = ?"
-        );
-        // The model's parameter comes last in this statement.
-        let model_value = values.remove(0);
-        values.push(model_value);
-        self.rows(
-            &sql,
-            duckdb::params_from_iter(values),
-            "reading the comments' vectors",
-            |r| {
-                let probabilities = match (
-                    r.get::<_, Option<f32>>(2)?,
-                    r.get::<_, Option<f32>>(3)?,
-                    r.get::<_, Option<f32>>(4)?,
-                ) {
-                    (Some(n), Some(u), Some(p)) => Some([n, u, p]),
-                    _ => None,
-                };
-                Ok(TextVector {
-                    text_hash: r.get(0)?,
-                    vector: vector_of(&r.get::<_, Vec<u8>>(1)?),
-                    probabilities,
-                    skill_id: r.get(5)?,
-                })
-            },
-        )
+        let mut out = Vec::new();
+        self.for_each_comment_vector(model, filter, |t| {
+            out.push(t);
+            Ok(())
+        })?;
+        Ok(out)
     }
 
-    /// Calls `each` with every distinct analysed comment text (hash, vector,
-    /// probabilities, skill named), streaming: a million vectors never sit in memory at once.
+    /// Calls `each` with every distinct text of the comments `filter` lets
+    /// through, streaming: a million vectors never sit in memory at once.
     pub fn for_each_comment_vector(
         &self,
         model: &str,
+        filter: &CommentFilter,
         mut each: impl FnMut(TextVector) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let context = "reading the comments' vectors";
+        let (conditions, mut values) = filter.sql();
+        values.push(model.to_string());
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare(&format!(
                 "WITH texts AS (
-                    SELECT text_hash, any_value(p_negative) AS n, any_value(p_neutral) AS u,
-                           any_value(p_positive) AS p,
-                           any_value(CASE WHEN topic_from = 'text' THEN skill_id END) AS k
-                    FROM comment_insights WHERE text_hash IS NOT NULL GROUP BY text_hash)
+                    SELECT i.text_hash, any_value(i.p_negative) AS n, any_value(i.p_neutral) AS u,
+                           any_value(i.p_positive) AS p,
+                           any_value(CASE WHEN i.topic_from = 'text' THEN i.skill_id END) AS k
+                    FROM comment_insights i
+                    JOIN comments c USING (comment_id) JOIN students s USING (student_id)
+                    WHERE {conditions}
+                    GROUP BY i.text_hash)
                  SELECT e.text_hash, e.vector, t.n, t.u, t.p, t.k
                  FROM embeddings e JOIN texts t USING (text_hash)
-                 WHERE e.model = ?",
-            )
+                 WHERE e.model = ?"
+            ))
             .context(context)?;
-        let mut rows = stmt.query(params![model]).context(context)?;
+        let mut rows = stmt
+            .query(duckdb::params_from_iter(values))
+            .context(context)?;
         while let Some(r) = rows.next().context(context)? {
             let probabilities = match (
                 r.get::<_, Option<f32>>(2).context(context)?,
@@ -547,11 +558,14 @@ impl Store {
         )
     }
 
-    /// The comments `filter` lets through whose text has one of `hashes`, newest first.
+    /// The comments `filter` lets through whose text has one of `hashes`, newest
+    /// first, at most `per_text` of each text (a template comment may have
+    /// thousands of writers).
     pub fn comments_with_hashes(
         &self,
         hashes: &[&str],
         filter: &CommentFilter,
+        per_text: usize,
     ) -> Result<Vec<FoundComment>, StoreError> {
         let (conditions, mut values) = filter.sql();
         let marks = vec!["?"; hashes.len()].join(", ");
@@ -564,6 +578,8 @@ impl Store {
              JOIN students s USING (student_id)
              LEFT JOIN skills k ON k.skill_id = i.skill_id
              WHERE {conditions} AND i.text_hash IN ({marks})
+             QUALIFY row_number() OVER (PARTITION BY i.text_hash
+                                        ORDER BY c.time DESC, c.comment_id) <= {per_text}
              ORDER BY c.time DESC, c.comment_id"
         );
         self.rows(

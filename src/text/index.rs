@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use crate::store::insights::TextVector;
+use crate::store::insights::{CommentFilter, TextVector};
 use crate::store::{Store, StoreError};
 
 const MAGIC: &[u8; 8] = b"CLSRCH02";
@@ -109,7 +109,7 @@ pub fn build(store: &Store, model: &str, stamp: &str, path: &Path) -> Result<usi
     let mut count = 0u64;
     let mut dim = 0usize;
     let mut record: Vec<u8> = Vec::new();
-    store.for_each_comment_vector(model, |t: TextVector| {
+    store.for_each_comment_vector(model, &CommentFilter::default(), |t: TextVector| {
         let Some(hash) = hash_bytes(&t.text_hash) else {
             return Ok(());
         };

@@ -56,6 +56,9 @@ pub fn refresh(
     };
     let source = format!("{model}|head:{head_digest}|topics:{}", topics.fingerprint());
     let rebuilt = store.insight_source()?.as_deref() != Some(source.as_str());
+    if rebuilt || store.topic_prototypes(model)?.is_empty() {
+        store.save_topic_prototypes(model, topics.prototypes())?;
+    }
     let comments = store.comments_to_analyse(rebuilt)?;
     let searches = store.searches_to_analyse(rebuilt)?;
     let mut report = InsightReport {
@@ -208,6 +211,12 @@ fn refresh_index(store: &Store, model: &str, report: &mut InsightReport) {
         Ok(indexed) => report.indexed = indexed,
         Err(e) => report.index_error = Some(e.to_string()),
     }
+}
+
+/// The skills' prototypes as the last analysis stored them (empty before
+/// one): what searches and scored texts use, read in a millisecond.
+pub fn stored_topics(store: &Store, model: &str) -> Result<TopicSet, StoreError> {
+    Ok(TopicSet::from_prototypes(store.topic_prototypes(model)?))
 }
 
 /// The skills' prototypes from their texts' cached vectors.

@@ -137,7 +137,7 @@ pub fn search(
             .collect();
         let hashes: Vec<&str> = round.iter().map(|r| r.3.as_str()).collect();
         let mut found: Vec<Hit> = store
-            .comments_with_hashes(&hashes, filter)?
+            .comments_with_hashes(&hashes, filter, limit)?
             .into_iter()
             .map(|comment| {
                 let (score, similarity, stance) = of

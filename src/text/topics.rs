@@ -70,6 +70,23 @@ impl TopicSet {
         self.skill_ids.is_empty()
     }
 
+    /// The prototypes as stored: (skill, unit vector).
+    pub fn prototypes(&self) -> impl Iterator<Item = (&str, &[f32])> {
+        self.skill_ids
+            .iter()
+            .map(String::as_str)
+            .zip(self.prototypes.iter().map(Vec::as_slice))
+    }
+
+    /// A set from stored prototypes.
+    pub fn from_prototypes(stored: Vec<(String, Vec<f32>)>) -> TopicSet {
+        let (skill_ids, prototypes) = stored.into_iter().unzip();
+        TopicSet {
+            skill_ids,
+            prototypes,
+        }
+    }
+
     /// Skills by cosine to `vector`, closest first.
     pub fn rank(&self, vector: &[f32]) -> Vec<(usize, f32)> {
         let mut scored: Vec<(usize, f32)> = self

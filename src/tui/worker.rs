@@ -150,7 +150,7 @@ fn search_comments(
     let head = crate::text::sentiment::SentimentHead::shipped()
         .ok()
         .filter(|h| h.info.encoder == key);
-    let topics = insights::topic_set(store, &key).map_err(text)?;
+    let topics = insights::stored_topics(store, &key).map_err(text)?;
     let query_vector = search::Query::new(query, vector, head.as_ref(), &topics);
     let filter = CommentFilter {
         class_id: class_id.clone(),
