@@ -30,7 +30,8 @@ pub use theme::Theme;
 enum Message {
     Terminal(Event),
     TerminalGone(String),
-    Worker(worker::Ticket, worker::Answer),
+    /// Boxed here already, as `Action::Answer` holds it: answers are large.
+    Worker(worker::Ticket, Box<worker::Answer>),
 }
 
 /// How often the spinner turns while the worker is busy.
@@ -48,7 +49,7 @@ pub fn run(path: &Path, theme: Theme, allow_upgrade: bool) -> anyhow::Result<()>
     let (tx, rx) = mpsc::channel::<Message>();
     let (requests_tx, requests_rx) = mpsc::channel();
     worker::spawn(store, requests_rx, tx.clone(), |ticket, answer| {
-        Message::Worker(ticket, answer)
+        Message::Worker(ticket, Box::new(answer))
     })?;
 
     install_panic_hook();
@@ -122,7 +123,7 @@ pub fn run(path: &Path, theme: Theme, allow_upgrade: bool) -> anyhow::Result<()>
                         Message::Terminal(_) => {}
                         Message::TerminalGone(e) => anyhow::bail!("lost the terminal: {e}"),
                         Message::Worker(ticket, answer) => {
-                            actions.push(Action::Answer(ticket, Box::new(answer)))
+                            actions.push(Action::Answer(ticket, answer))
                         }
                     }
                 }
