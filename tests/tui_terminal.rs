@@ -206,7 +206,7 @@ fn a_teacher_opens_a_student_and_quits_leaving_the_terminal_sane() {
         "{expected} not open:\n{student}"
     );
     assert!(student.contains("answers, "), "{student}");
-    assert!(student.contains("Ability & suggestions"), "{student}");
+    assert!(student.contains("Interests & mood"), "{student}");
 
     // The window shrinks below 80x24 and grows back.
     assert!(
