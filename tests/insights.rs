@@ -56,8 +56,10 @@ fn sentiment_matches_the_demo_truth() {
         &format!("SELECT avg((i.sentiment IS NOT DISTINCT FROM t.sentiment)::INT) {english}"),
     );
     println!("sentiment accuracy on the demo's English comments: {accuracy}");
-    // The target is 0.90; the shipped head reaches 0.899. This floor
-    // catches a head or a pipeline that got worse.
+    // The target is 0.90. On this school (2,883 English comments, a
+    // standard error of 0.006) the shipped head reaches 0.899; on 100,669
+    // comments of a 20,000-student demo 0.909, and 0.909-0.916 on seeds 1-3
+    // (benches/comments.sh). This floor catches a head or a pipeline that got worse.
     assert!(accuracy >= 0.89, "accuracy {accuracy}");
     // Each label is found, not one label for everything.
     for label in ["negative", "neutral", "positive"] {
