@@ -4,11 +4,14 @@
 //!
 //! `cargo bench --bench ability -- SCHOOL.duckdb`
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
 use classlens::ability::{evaluate, school};
 use classlens::store::{Access, Store};
+use common::peak_rss;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
@@ -39,16 +42,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-/// The process's peak resident memory (Linux), as the kernel reports it.
-fn peak_rss() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
 }

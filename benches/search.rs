@@ -7,6 +7,8 @@
 //!
 //! `cargo bench --bench search -- [N] [DIR]`
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -14,6 +16,7 @@ use classlens::store::insights::CommentFilter;
 use classlens::store::{Access, Store};
 use classlens::text::search::{self, Query};
 use classlens::text::{index, topics};
+use common::peak_rss;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
 
@@ -171,15 +174,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = std::fs::remove_file(&path);
     let _ = std::fs::remove_file(index::path_for(&path));
     Ok(())
-}
-
-fn peak_rss() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
 }

@@ -6,12 +6,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Axis, Bar, BarChart, BarGroup, Block, Cell, Chart, Dataset, GraphType, LegendPosition, Row,
-    Table,
-};
+use ratatui::widgets::{Axis, Block, Cell, Chart, Dataset, GraphType, LegendPosition, Row, Table};
 
-use super::{clip, day, note, roster_title, waiting, window_start};
+use super::{ascii_week_bars, clip, day, note, roster_title, waiting, window_start};
 use crate::store::dashboard::{CommentFeed, FeedComment};
 use crate::tui::app::App;
 
@@ -54,29 +51,13 @@ fn trend(app: &App, feed: &CommentFeed, frame: &mut Frame, area: Rect) {
         100.0 * week[label] as f64 / all.max(1) as f64
     };
     if t.ascii {
-        // Chart axes are box-drawing lines; bars need none.
-        let bars: Vec<Bar> = feed
+        let negative: Vec<u64> = feed
             .weeks
             .iter()
-            .enumerate()
-            .map(|(i, (_, w))| {
-                Bar::default()
-                    .value(share(w, 0).round() as u64)
-                    .label(Line::from(format!("{}", i + 1)))
-            })
+            .map(|(_, w)| share(w, 0).round() as u64)
             .collect();
-        let width = (usize::from(area.width.saturating_sub(2)) / bars.len().max(1))
-            .saturating_sub(1)
-            .clamp(1, 4) as u16;
-        frame.render_widget(
-            BarChart::default()
-                .block(block.title_bottom(" % negative per week "))
-                .data(BarGroup::default().bars(&bars))
-                .bar_width(width)
-                .bar_gap(1)
-                .bar_set(t.bar_set()),
-            area,
-        );
+        let block = block.title_bottom(" % negative per week ");
+        ascii_week_bars(t, frame, area, block, &negative, true);
         return;
     }
     let points = |label: usize| -> Vec<(f64, f64)> {

@@ -12,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Clear, Paragraph, Wrap};
 
 use super::app::{App, InputKind, Loadable, Message, ViewId};
 use super::data::Listing;
@@ -321,6 +321,44 @@ pub(super) fn arrow(theme: &Theme, descending: bool) -> &'static str {
         (false, true) => " ↓",
         (false, false) => " ↑",
     }
+}
+
+/// One bar per week, labelled 1, 2, ..., for `--ascii`: chart axes are
+/// box-drawing lines, bars need none. `numbers`: the value over each bar.
+pub(super) fn ascii_week_bars(
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+    block: Block,
+    values: &[u64],
+    numbers: bool,
+) {
+    let bars: Vec<Bar> = values
+        .iter()
+        .enumerate()
+        .map(|(week, &n)| {
+            let bar = Bar::default()
+                .value(n)
+                .label(Line::from(format!("{}", week + 1)));
+            if numbers {
+                bar
+            } else {
+                bar.text_value(String::new())
+            }
+        })
+        .collect();
+    let width = (usize::from(area.width.saturating_sub(2)) / values.len().max(1))
+        .saturating_sub(1)
+        .clamp(1, 4) as u16;
+    frame.render_widget(
+        BarChart::default()
+            .block(block)
+            .data(BarGroup::default().bars(&bars))
+            .bar_width(width)
+            .bar_gap(1)
+            .bar_set(theme.bar_set()),
+        area,
+    );
 }
 
 pub(super) fn is_wide(area: Rect) -> bool {

@@ -8,11 +8,10 @@ use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Axis, Bar, BarChart, BarGroup, Block, Cell, Chart, Dataset, GraphType, LegendPosition,
-    Paragraph, Row, Table, Wrap,
+    Axis, Block, Cell, Chart, Dataset, GraphType, LegendPosition, Paragraph, Row, Table, Wrap,
 };
 
-use super::{clip, day, percent, waiting};
+use super::{ascii_week_bars, clip, day, percent, waiting};
 use crate::store::dashboard::{StudentComment, StudentDetail};
 use crate::tui::app::{App, Section};
 
@@ -409,27 +408,14 @@ fn activity(app: &App, d: &StudentDetail, frame: &mut Frame, area: Rect, block: 
     let block =
         block.title_bottom(Line::from(format!(" {minutes:.0} min watched ")).right_aligned());
     if t.ascii {
-        // Chart axes are box-drawing lines; bars need none.
-        let bars: Vec<Bar> = answers
-            .iter()
-            .map(|&(week, n)| {
-                Bar::default()
-                    .value(n as u64)
-                    .label(Line::from(format!("{}", week as u32 + 1)))
-                    .text_value(String::new())
-            })
-            .collect();
-        let width = (usize::from(area.width.saturating_sub(2)) / answers.len().max(1))
-            .saturating_sub(1)
-            .clamp(1, 4) as u16;
-        frame.render_widget(
-            BarChart::default()
-                .block(block.title(" answers per week "))
-                .data(BarGroup::default().bars(&bars))
-                .bar_width(width)
-                .bar_gap(1)
-                .bar_set(t.bar_set()),
+        let counts: Vec<u64> = answers.iter().map(|&(_, n)| n as u64).collect();
+        ascii_week_bars(
+            t,
+            frame,
             area,
+            block.title(" answers per week "),
+            &counts,
+            false,
         );
         return;
     }
