@@ -5,6 +5,8 @@
 use serde::Serialize;
 
 use super::irt::{self, ScoredAnswer};
+use super::mastery::{Direction, Trend};
+use crate::store::ability::{StudentAnswer, StudentSkill};
 
 /// One answer's part in an estimate.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -27,7 +29,39 @@ pub struct Explanation {
     pub right: usize,
     /// The answers that moved the estimate most, strongest first (at most 3).
     pub evidence: Vec<Evidence>,
+    /// Whether the ability changed during the term.
+    pub trend: Option<Trend>,
     pub summary: String,
+}
+
+/// Every skill's explanation for one student, from what the store holds.
+pub fn student(
+    skills: &[StudentSkill],
+    answers: &[StudentAnswer],
+    trends: &[(String, Trend)],
+) -> Vec<Explanation> {
+    skills
+        .iter()
+        .map(|s| {
+            let evidence: Vec<(String, ScoredAnswer)> = answers
+                .iter()
+                .filter(|a| a.skill_id == s.skill_id)
+                .map(|a| {
+                    let scored = ScoredAnswer {
+                        difficulty: a.difficulty,
+                        discrimination: a.discrimination,
+                        correct: a.correct,
+                    };
+                    (a.item_id.clone(), scored)
+                })
+                .collect();
+            let trend = trends
+                .iter()
+                .find(|(skill_id, _)| *skill_id == s.skill_id)
+                .map(|(_, t)| *t);
+            explain(&s.skill, s.class_mean, &evidence, trend)
+        })
+        .collect()
 }
 
 /// Answers the strongest evidence lists.
@@ -35,7 +69,12 @@ const SHOWN: usize = 3;
 
 /// `answers` are the student's (item id, scored answer) in the skill; the
 /// estimate is recomputed from them (the same as the stored one).
-pub fn explain(skill: &str, class_mean: f64, answers: &[(String, ScoredAnswer)]) -> Explanation {
+pub fn explain(
+    skill: &str,
+    class_mean: f64,
+    answers: &[(String, ScoredAnswer)],
+    trend: Option<Trend>,
+) -> Explanation {
     let scored: Vec<ScoredAnswer> = answers.iter().map(|(_, a)| *a).collect();
     let estimate = irt::eap_of(&scored);
     let mut evidence: Vec<Evidence> = answers
@@ -60,7 +99,7 @@ pub fn explain(skill: &str, class_mean: f64, answers: &[(String, ScoredAnswer)])
     evidence.sort_by(|a, b| b.shift.abs().total_cmp(&a.shift.abs()));
     evidence.truncate(SHOWN);
     let right = answers.iter().filter(|(_, a)| a.correct).count();
-    let summary = summary(
+    let mut summary = summary(
         skill,
         estimate.theta,
         estimate.sd,
@@ -69,14 +108,35 @@ pub fn explain(skill: &str, class_mean: f64, answers: &[(String, ScoredAnswer)])
         right,
         &evidence,
     );
+    if let Some(text) = trend.and_then(|t| trend_words(&t)) {
+        summary.push_str("; ");
+        summary.push_str(&text);
+    }
     Explanation {
         theta: estimate.theta,
         sd: estimate.sd,
         answered: answers.len(),
         right,
         evidence,
+        trend,
         summary,
     }
+}
+
+/// "down since week 6 (0.8 before, 0.1 since)"; nothing when steady. Weeks
+/// are counted from 1, as teachers do.
+pub fn trend_words(t: &Trend) -> Option<String> {
+    let direction = match t.direction {
+        Direction::Rising => "up",
+        Direction::Falling => "down",
+        Direction::Steady => return None,
+    };
+    Some(format!(
+        "{direction} since week {} ({} before, {} since)",
+        t.since_week + 1,
+        tenths(t.from),
+        tenths(t.to)
+    ))
 }
 
 fn summary(
@@ -154,7 +214,7 @@ mod tests {
             ("hard".to_string(), answer(2.0, true)),
             ("middle2".to_string(), answer(0.2, false)),
         ];
-        let e = explain("Fractions", -0.2, &answers);
+        let e = explain("Fractions", -0.2, &answers, None);
         assert_eq!(e.answered, 4);
         assert_eq!(e.right, 3);
         assert_eq!(e.evidence[0].item_id, "hard");
@@ -177,6 +237,30 @@ mod tests {
     }
 
     #[test]
+    fn a_trend_ends_the_summary() {
+        let fall = Trend {
+            direction: Direction::Falling,
+            since_week: 5,
+            from: 0.84,
+            to: 0.06,
+            evidence: 12.0,
+        };
+        let answers = vec![("i1".to_string(), answer(0.0, true))];
+        let e = explain("Fractions", 0.0, &answers, Some(fall));
+        assert!(
+            e.summary
+                .ends_with("; down since week 6 (0.8 before, 0.1 since)"),
+            "{}",
+            e.summary
+        );
+        let steady = Trend {
+            direction: Direction::Steady,
+            ..fall
+        };
+        assert_eq!(trend_words(&steady), None);
+    }
+
+    #[test]
     fn tenths_never_say_minus_zero() {
         assert_eq!(tenths(-0.03), "0.0");
         assert_eq!(tenths(-0.06), "-0.1");
@@ -185,7 +269,7 @@ mod tests {
 
     #[test]
     fn no_answers_means_the_prior_and_no_evidence() {
-        let e = explain("Fractions", 0.0, &[]);
+        let e = explain("Fractions", 0.0, &[], None);
         assert!(e.theta.abs() < 1e-9 && (e.sd - 1.0).abs() < 1e-3);
         assert!(e.evidence.is_empty());
         assert!(e.summary.contains("little evidence yet"), "{}", e.summary);

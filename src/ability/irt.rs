@@ -12,7 +12,7 @@ use serde::Serialize;
 
 /// Quadrature nodes on [-GRID_EDGE, GRID_EDGE], 0.25 apart (girth uses 41 on
 /// [-4.5, 4.5]).
-const NODES: usize = 41;
+pub(super) const NODES: usize = 41;
 const GRID_EDGE: f64 = 5.0;
 const PRIOR_A_MEAN: f64 = 1.0;
 const PRIOR_A_SD: f64 = 1.0;
@@ -145,13 +145,13 @@ pub struct Fit {
 }
 
 /// The quadrature grid and the N(0, 1) prior weights on it.
-struct Grid {
-    nodes: [f64; NODES],
-    log_prior: [f64; NODES],
+pub(super) struct Grid {
+    pub(super) nodes: [f64; NODES],
+    pub(super) log_prior: [f64; NODES],
 }
 
 impl Grid {
-    fn new() -> Grid {
+    pub(super) fn new() -> Grid {
         let mut nodes = [0.0; NODES];
         let mut log_prior = [0.0; NODES];
         let step = 2.0 * GRID_EDGE / (NODES - 1) as f64;
@@ -183,7 +183,7 @@ fn sigmoid(x: f64) -> f64 {
 }
 
 /// log σ(x) and log(1 - σ(x)), accurate far into the tails.
-fn log_sigmoids(x: f64) -> (f64, f64) {
+pub(super) fn log_sigmoids(x: f64) -> (f64, f64) {
     let softplus = |z: f64| {
         if z > 0.0 {
             z + (-z).exp().ln_1p()
@@ -194,7 +194,7 @@ fn log_sigmoids(x: f64) -> (f64, f64) {
     (-softplus(-x), -softplus(x))
 }
 
-fn log_sum_exp(values: &[f64]) -> f64 {
+pub(super) fn log_sum_exp(values: &[f64]) -> f64 {
     let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if !max.is_finite() {
         return max;
@@ -499,7 +499,12 @@ fn eap(responses: &Responses, grid: &Grid, params: &[Params]) -> (Vec<AbilityEst
 }
 
 /// The mean and SD of a log posterior over the grid (`norm` its log-sum-exp).
-fn summarise(post: &[f64; NODES], norm: f64, grid: &Grid, answered: usize) -> AbilityEstimate {
+pub(super) fn summarise(
+    post: &[f64; NODES],
+    norm: f64,
+    grid: &Grid,
+    answered: usize,
+) -> AbilityEstimate {
     let weights: Vec<f64> = post.iter().map(|v| (v - norm).exp()).collect();
     let theta: f64 = weights.iter().zip(&grid.nodes).map(|(w, t)| w * t).sum();
     let variance: f64 = weights

@@ -4,5 +4,7 @@
 pub mod evaluate;
 pub mod explain;
 pub mod irt;
+pub mod mastery;
 pub mod matrix;
+pub mod risk;
 pub mod school;

@@ -8,7 +8,11 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::irt::{self, Model, Responses};
-use crate::store::ability::{AbilityRow, FirstAttempt, ItemRow};
+use super::mastery::{self, TimedAnswer, Tracker};
+use super::risk;
+use crate::store::ability::{
+    AbilityRow, AbilityTables, DriftRow, FirstAttempt, ItemRow, MasteryRow, RiskRow, TrendRow,
+};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -20,6 +24,11 @@ pub struct AbilityReport {
     pub students: usize,
     /// Skills whose EM stopped at its round limit.
     pub not_converged: usize,
+    /// Skills whose weekly forecasts were better with drift than without.
+    pub drifting_skills: usize,
+    /// Student-skill trends by direction: rising, falling.
+    pub rising: usize,
+    pub falling: usize,
     pub seconds: f64,
 }
 
@@ -43,9 +52,9 @@ pub fn refresh(store: &mut Store) -> Result<AbilityReport, StoreError> {
     })?;
     fits.add_skill(&skill);
     fits.report.fitted = true;
-    fits.report.items = fits.items.len();
+    fits.report.items = fits.tables.items.len();
     fits.report.students = fits.students.len();
-    store.save_abilities(&fits.items, &fits.abilities, &source)?;
+    store.save_abilities(&fits.tables, &source)?;
     fits.report.seconds = started.elapsed().as_secs_f64();
     Ok(fits.report)
 }
@@ -53,8 +62,7 @@ pub fn refresh(store: &mut Store) -> Result<AbilityReport, StoreError> {
 /// The estimates of the skills fitted so far.
 #[derive(Default)]
 struct Fits {
-    items: Vec<ItemRow>,
-    abilities: Vec<AbilityRow>,
+    tables: AbilityTables,
     students: HashSet<String>,
     report: AbilityReport,
 }
@@ -66,11 +74,12 @@ impl Fits {
             return;
         };
         let answers: Vec<&FirstAttempt> = attempts.iter().collect();
-        let (fit, item_ids, student_ids) = fit_skill(&answers);
+        let (fit, index) = fit_skill(&answers);
+        let (item_ids, student_ids) = (&index.items, &index.students);
         self.report.skills += 1;
         self.report.not_converged += usize::from(!fit.converged);
         for (item_id, e) in item_ids.iter().zip(&fit.items) {
-            self.items.push(ItemRow {
+            self.tables.items.push(ItemRow {
                 item_id: item_id.to_string(),
                 skill_id: skill_id.clone(),
                 difficulty: e.difficulty,
@@ -93,7 +102,7 @@ impl Fits {
             if !self.students.contains(*student_id) {
                 self.students.insert(student_id.to_string());
             }
-            self.abilities.push(AbilityRow {
+            self.tables.abilities.push(AbilityRow {
                 student_id: student_id.to_string(),
                 skill_id: skill_id.clone(),
                 theta: a.theta,
@@ -101,7 +110,101 @@ impl Fits {
                 answered: i32::try_from(a.answered).unwrap_or(i32::MAX),
             });
         }
+        self.add_mastery(&skill_id, &fit, &index, &answers);
     }
+
+    /// Each student's weeks in the skill, with the drift its forecasts chose,
+    /// and whether their ability changed.
+    fn add_mastery(
+        &mut self,
+        skill_id: &str,
+        fit: &irt::Fit,
+        index: &SkillIndex<'_>,
+        answers: &[&FirstAttempt],
+    ) {
+        let items: Vec<(f64, f64)> = fit
+            .items
+            .iter()
+            .map(|e| (e.difficulty, e.discrimination))
+            .collect();
+        let mut by_student: Vec<Vec<TimedAnswer>> = vec![Vec::new(); index.students.len()];
+        for (a, &(row, item)) in answers.iter().zip(&index.cells) {
+            by_student[row].push(TimedAnswer {
+                week: a.week,
+                item,
+                correct: a.correct,
+            });
+        }
+        let choice = mastery::choose_drift(&items, &by_student);
+        self.report.drifting_skills += usize::from(choice.chosen.drift > 0.0);
+        let mut tracker = Tracker::new(&items, choice.chosen.drift);
+        for (student_id, timed) in index.students.iter().zip(&by_student) {
+            for week in tracker.trajectory(timed) {
+                self.tables.mastery.push(MasteryRow {
+                    student_id: student_id.to_string(),
+                    skill_id: skill_id.to_string(),
+                    week,
+                });
+            }
+            if let Some(trend) = tracker.trend(timed) {
+                self.report.rising += usize::from(trend.direction == mastery::Direction::Rising);
+                self.report.falling += usize::from(trend.direction == mastery::Direction::Falling);
+                self.tables.trends.push(TrendRow {
+                    student_id: student_id.to_string(),
+                    skill_id: skill_id.to_string(),
+                    trend,
+                });
+            }
+        }
+        self.tables.drifts.push(DriftRow {
+            skill_id: skill_id.to_string(),
+            choice,
+        });
+    }
+}
+
+/// What the at-risk rules found.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct RiskReport {
+    /// Students with at least one flag.
+    pub students: usize,
+    pub low_ability: usize,
+    pub falling: usize,
+    pub disengaged: usize,
+    pub seconds: f64,
+}
+
+/// Applies the at-risk rules to every student again: cheap, and activity
+/// changes without new answers.
+pub fn refresh_risk(store: &mut Store) -> Result<RiskReport, StoreError> {
+    let started = Instant::now();
+    let mut standings: HashMap<String, Vec<risk::SkillStanding>> = HashMap::new();
+    for (student_id, standing) in store.risk_standings()? {
+        standings.entry(student_id).or_default().push(standing);
+    }
+    let mut report = RiskReport::default();
+    let mut rows = Vec::new();
+    for (student_id, activity) in store.risk_activity(risk::HISTORY_WEEKS, risk::RECENT_WEEKS)? {
+        let skills = standings.get(&student_id).map_or(&[][..], Vec::as_slice);
+        let flags = risk::flags(skills, &activity);
+        report.students += usize::from(!flags.is_empty());
+        for flag in flags {
+            match flag.rule {
+                risk::Rule::LowAbility => report.low_ability += 1,
+                risk::Rule::Falling => report.falling += 1,
+                risk::Rule::Disengaged => report.disengaged += 1,
+            }
+            rows.push(RiskRow {
+                student_id: student_id.clone(),
+                rule: flag.rule.name().to_string(),
+                skill_id: flag.skill_id,
+                reason: flag.reason,
+            });
+        }
+    }
+    store.save_risk_flags(&rows)?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
 }
 
 /// First attempts grouped by skill (they arrive sorted by skill).
@@ -156,8 +259,8 @@ impl<'a> SkillIndex<'a> {
     }
 }
 
-/// One skill's 2PL fit, with its items' and students' ids in matrix order.
-fn fit_skill<'a>(answers: &[&'a FirstAttempt]) -> (irt::Fit, Vec<&'a str>, Vec<&'a str>) {
+/// One skill's 2PL fit, with the matrix it was fitted on.
+fn fit_skill<'a>(answers: &[&'a FirstAttempt]) -> (irt::Fit, SkillIndex<'a>) {
     let index = SkillIndex::new(answers);
     let mut matrix = index.blank();
     for (a, &(row, column)) in answers.iter().zip(&index.cells) {
@@ -165,9 +268,5 @@ fn fit_skill<'a>(answers: &[&'a FirstAttempt]) -> (irt::Fit, Vec<&'a str>, Vec<&
     }
     let responses = Responses::new(index.items.len(), matrix)
         .unwrap_or_else(|| unreachable!("every row was made with one cell per item"));
-    (
-        irt::fit(&responses, Model::TwoPl),
-        index.items,
-        index.students,
-    )
+    (irt::fit(&responses, Model::TwoPl), index)
 }

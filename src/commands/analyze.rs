@@ -93,6 +93,7 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
     };
     let insights = insights::refresh(&mut store, &model_key, &head)?;
     let ability = school::refresh(&mut store)?;
+    let risk = school::refresh_risk(&mut store)?;
     if args.json {
         println!(
             "{}",
@@ -103,6 +104,7 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
                 "encode": report,
                 "comments": insights,
                 "ability": ability,
+                "risk": risk,
             }))?
         );
         return Ok(());
@@ -166,8 +168,24 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
                 String::new()
             }
         );
+        println!(
+            "mastery over time: {} of {} skills forecast next week's answers better with drift; \
+             trends: {} rising, {} falling",
+            ability.drifting_skills,
+            ability.skills,
+            thousands(ability.rising as u64),
+            thousands(ability.falling as u64)
+        );
     } else {
         println!("abilities: the answers have not changed since the last fit");
     }
+    println!(
+        "at risk: {} students ({} low abilities, {} falling, {} disengaged) in {:.1} s",
+        thousands(risk.students as u64),
+        thousands(risk.low_ability as u64),
+        thousands(risk.falling as u64),
+        thousands(risk.disengaged as u64),
+        risk.seconds
+    );
     Ok(())
 }

@@ -50,6 +50,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "insights",
         include_str!("../../queries/schema/007_insights.sql"),
     ),
+    (
+        8,
+        "mastery",
+        include_str!("../../queries/schema/008_mastery.sql"),
+    ),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -100,6 +100,14 @@ pub fn query_i64(db: &Path, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get(0)).expect("query")
 }
 
+pub fn query_f64(db: &Path, sql: &str) -> f64 {
+    let config = duckdb::Config::default()
+        .access_mode(duckdb::AccessMode::ReadOnly)
+        .expect("config");
+    let conn = duckdb::Connection::open_with_flags(db, config).expect("open");
+    conn.query_row(sql, [], |r| r.get(0)).expect("query")
+}
+
 /// Runs `files` through ingest expecting a rejection, and checks nothing changed.
 pub fn rejected(db: &Path, files: &[PathBuf]) -> RejectReport {
     let before = snapshot(db);
