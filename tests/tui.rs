@@ -17,8 +17,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
-/// The fixture school, ingested and its comments analysed (the real model, in
-/// f32 so that no label depends on the CPU having bfloat16) once per test binary.
+/// The fixture school, ingested, its comments analysed (the real model, in f32
+/// so that no label depends on the CPU having bfloat16) and its abilities
+/// fitted, once per test binary.
 fn school_db() -> &'static Path {
     static DB: OnceLock<PathBuf> = OnceLock::new();
     DB.get_or_init(|| {
@@ -43,6 +44,8 @@ fn school_db() -> &'static Path {
         text::encode_plan(&mut store, &encoder, &key, plan, 32, &mut |_, _| {}).expect("encode");
         let head = sentiment::SentimentHead::shipped().expect("the shipped head");
         insights::refresh(&mut store, &key, &head).expect("comments analysed");
+        classlens::ability::school::refresh(&mut store).expect("abilities fitted");
+        classlens::ability::school::refresh_risk(&mut store).expect("risk rules applied");
         db
     })
 }
@@ -162,6 +165,8 @@ fn snapshot_views(width: u16, height: u16) {
     insta::assert_snapshot!(format!("queries_{size}"), h.screen());
     h.keys([Action::Open]);
     insta::assert_snapshot!(format!("query_result_{size}"), h.screen());
+    h.keys([Action::Show(ViewId::Items)]);
+    insta::assert_snapshot!(format!("items_{size}"), h.screen());
     h.keys([Action::ToggleHelp]);
     insta::assert_snapshot!(format!("help_{size}"), h.screen());
 }
@@ -214,7 +219,12 @@ fn ascii_mode_draws_only_ascii() {
     let mut screens = vec![h.screen()];
     h.keys([Action::Open]);
     screens.push(h.screen());
-    for view in [ViewId::Student, ViewId::Skills, ViewId::Resources] {
+    for view in [
+        ViewId::Student,
+        ViewId::Skills,
+        ViewId::Resources,
+        ViewId::Items,
+    ] {
         h.keys([Action::Show(view)]);
         screens.push(h.screen());
     }
@@ -329,14 +339,14 @@ fn sort_cycles_columns_and_reverses() {
     let answers = h.roster(|s| s.responses);
     assert!(answers.windows(2).all(|w| w[0] >= w[1]), "{answers:?}");
 
-    // Right goes on to the next column; the columns without data are skipped.
+    // Right goes on to the next column, round to the first.
     h.keys([Action::Right, Action::Right, Action::Right, Action::Right]);
     assert_eq!(h.app.roster_column(), RosterColumn::Trend);
     h.keys([Action::Right]);
-    assert_eq!(h.app.roster_column(), RosterColumn::Sentiment);
-    h.keys([Action::Right]);
+    assert_eq!(h.app.roster_column(), RosterColumn::Ability);
+    h.keys([Action::Right, Action::Right, Action::Right]);
     assert_eq!(h.app.roster_column(), RosterColumn::Name);
-    h.keys([Action::Left, Action::Left]);
+    h.keys([Action::Left, Action::Left, Action::Left, Action::Left]);
     assert_eq!(h.app.roster_column(), RosterColumn::Trend);
     let screen = h.screen();
     assert!(
@@ -698,4 +708,105 @@ fn the_student_view_shows_mood_and_interests_with_evidence() {
         assert!(i.comments + i.searches > 0);
         assert!(screen.contains(&i.skill), "{} missing:\n{screen}", i.skill);
     }
+}
+
+#[test]
+fn the_roster_sorts_by_ability_and_by_risk() {
+    let mut h = Harness::new(160, 48);
+    h.keys([Action::Open]);
+    let abilities = h.roster(|s| s.ability);
+    assert!(abilities.iter().all(|a| a.is_some_and(f64::is_finite)));
+    assert!(h.roster(|s| s.risk).iter().all(Option::is_some));
+    while h.app.roster_column() != RosterColumn::Ability {
+        h.keys([Action::NextSort]);
+    }
+    // Weakest first.
+    let sorted: Vec<f64> = h.roster(|s| s.ability).into_iter().flatten().collect();
+    assert!(sorted.windows(2).all(|w| w[0] <= w[1]), "{sorted:?}");
+    assert!(
+        h.screen()
+            .contains("Distribution: mean ability over skills")
+    );
+    while h.app.roster_column() != RosterColumn::AtRisk {
+        h.keys([Action::NextSort]);
+    }
+    // Most rules fired first.
+    let risks: Vec<u32> = h.roster(|s| s.risk).into_iter().flatten().collect();
+    assert!(risks.windows(2).all(|w| w[0] >= w[1]), "{risks:?}");
+}
+
+#[test]
+fn the_student_view_shows_abilities_with_intervals_trends_and_reasons() {
+    let mut h = Harness::new(160, 48);
+    h.keys([Action::Open, Action::Open]);
+    let detail = h
+        .app
+        .student
+        .detail
+        .ready()
+        .expect("student loaded")
+        .clone();
+    assert!(!detail.abilities.is_empty());
+    assert_eq!(detail.explanations.len(), detail.abilities.len());
+    let screen = h.screen();
+    assert!(screen.contains("Ability, and why"), "{screen}");
+    // One interval bar per skill shown, with its estimate beside it.
+    let first = &detail.abilities[0];
+    let bar_line = screen
+        .lines()
+        .find(|l| l.contains(&format!("{:+.1} ± {:.1}", first.theta, first.sd)))
+        .unwrap_or_else(|| panic!("no line for {first:?}:\n{screen}"));
+    assert_eq!(bar_line.matches('●').count(), 1, "{bar_line}");
+    // Each skill's explanation follows its bar.
+    assert!(
+        screen.contains(&detail.explanations[0].summary[..40]),
+        "{screen}"
+    );
+    // The weekly line has a mark per week the student answered in the skill.
+    let weeks = detail
+        .mastery
+        .iter()
+        .filter(|(s, _)| *s == first.skill_id)
+        .count();
+    assert!(weeks > 0);
+    let marks = bar_line.chars().filter(|c| "▁▂▃▄▅▆▇█".contains(*c)).count();
+    assert_eq!(marks, weeks, "{bar_line}");
+}
+
+#[test]
+fn the_item_analysis_puts_flagged_items_first_and_sorts_and_filters() {
+    let mut h = Harness::new(160, 48);
+    h.keys([Action::Show(ViewId::Items)]);
+    let items = h.app.items.data.ready().expect("items loaded").clone();
+    assert_eq!(
+        items.len() as i64,
+        common::query_i64(school_db(), "SELECT count(*) FROM item_estimates")
+    );
+    let shown = |h: &Harness| -> Vec<classlens::store::ability::ItemAnalysis> {
+        h.app
+            .items
+            .listing
+            .order
+            .iter()
+            .map(|&i| items[i as usize].clone())
+            .collect()
+    };
+    // Flagged first, each flag spelled out on screen.
+    let order = shown(&h);
+    let flagged = order.iter().take_while(|i| !i.flags.is_empty()).count();
+    assert!(flagged > 0);
+    assert!(order[flagged..].iter().all(|i| i.flags.is_empty()));
+    assert!(h.screen().contains(&format!("{flagged} flagged")));
+    // Hardest first when sorted by difficulty.
+    while h.app.item_column() != classlens::tui::data::ItemColumn::Difficulty {
+        h.keys([Action::NextSort]);
+    }
+    let b: Vec<f64> = shown(&h).iter().map(|i| i.difficulty).collect();
+    assert!(b.windows(2).all(|w| w[0] >= w[1]), "{b:?}");
+    // The filter reads ids, skills and flags.
+    h.keys([Action::StartFilter])
+        .typed("fractions")
+        .keys([Action::Submit]);
+    let left = shown(&h);
+    assert!(!left.is_empty() && left.iter().all(|i| i.skill == "Fractions"));
 }

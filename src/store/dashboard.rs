@@ -59,6 +59,10 @@ pub struct StudentActivity {
     pub weekly_responses: Vec<(u32, u64)>,
     /// Mean P(positive) - P(negative) of their scored comments, -1..1.
     pub mood: Option<f64>,
+    /// Mean ability over the skills they answered in (after the ability stage).
+    pub ability: Option<f64>,
+    /// At-risk rules that fired (after the ability stage).
+    pub risk: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -207,7 +211,21 @@ pub struct StudentDetail {
     pub searches: Vec<StudentSearch>,
     pub paths: Vec<BrowsingPath>,
     pub resources: Vec<StudentResource>,
+    /// Per-skill abilities, weekly estimates, at-risk flags and explanations
+    /// (empty before the ability stage).
+    pub abilities: Vec<crate::store::ability::StudentSkill>,
+    pub mastery: Vec<(String, WeekEstimate)>,
+    pub risk: Vec<RiskRow>,
+    pub answers: Vec<StudentAnswer>,
+    pub trends: Vec<(String, Trend)>,
+    /// One per ability, in the same order; made from the rest by
+    /// [`crate::ability::explain::student`] (the store only reads).
+    pub explanations: Vec<Explanation>,
 }
+
+use crate::ability::explain::Explanation;
+use crate::ability::mastery::{Trend, WeekEstimate};
+use crate::store::ability::{RiskRow, StudentAnswer};
 
 macro_rules! dashboard_sql {
     ($name:literal) => {
@@ -281,6 +299,8 @@ impl Store {
                     idle_days: r.get(8)?,
                     weekly_responses: parse_weekly(&weekly),
                     mood: r.get(10)?,
+                    ability: r.get(11)?,
+                    risk: r.get(12)?,
                 })
             },
         )
@@ -488,6 +508,12 @@ impl Store {
                     })
                 },
             )?,
+            abilities: self.student_abilities(student_id)?,
+            mastery: self.student_mastery(student_id)?,
+            risk: self.student_risk(student_id)?,
+            answers: self.student_answers(student_id)?,
+            trends: self.student_trends(student_id)?,
+            explanations: Vec::new(),
         })
     }
 }

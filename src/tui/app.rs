@@ -6,11 +6,13 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::store::ability::ItemAnalysis;
 use crate::store::dashboard::{CommentFeed, ResourceUse, StudentDetail};
 use crate::store::reports::{self, QueryResult, Report};
 
 use super::data::{
-    Listing, ResourceColumn, RosterColumn, School, Scope, SkillsData, StudentRow, sort_key,
+    ItemColumn, Listing, ResourceColumn, RosterColumn, School, Scope, SkillsData, StudentRow,
+    sort_key,
 };
 use super::theme::Theme;
 use super::worker::{Answer, Request, Ticket};
@@ -24,10 +26,11 @@ pub enum ViewId {
     Resources,
     Comments,
     Queries,
+    Items,
 }
 
 impl ViewId {
-    pub const ALL: [ViewId; 7] = [
+    pub const ALL: [ViewId; 8] = [
         ViewId::Classes,
         ViewId::Class,
         ViewId::Student,
@@ -35,6 +38,7 @@ impl ViewId {
         ViewId::Resources,
         ViewId::Comments,
         ViewId::Queries,
+        ViewId::Items,
     ];
 
     pub fn title(self) -> &'static str {
@@ -46,6 +50,7 @@ impl ViewId {
             ViewId::Resources => "Resources",
             ViewId::Comments => "Comments",
             ViewId::Queries => "Queries",
+            ViewId::Items => "Items",
         }
     }
 
@@ -140,6 +145,7 @@ pub enum Message {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Skills,
+    Ability,
     Activity,
     Comments,
     Searches,
@@ -149,8 +155,9 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 7] = [
+    pub const ALL: [Section; 8] = [
         Section::Skills,
+        Section::Ability,
         Section::Activity,
         Section::Comments,
         Section::Searches,
@@ -162,6 +169,7 @@ impl Section {
     pub fn title(self) -> &'static str {
         match self {
             Section::Skills => "Skills",
+            Section::Ability => "Ability, and why",
             Section::Activity => "Activity",
             Section::Comments => "Comments",
             Section::Searches => "Searches",
@@ -176,6 +184,7 @@ impl Section {
         match self {
             Section::Paths => "Paths",
             Section::Resources => "Viewed",
+            Section::Ability => "Ability",
             Section::Insights => "Interests",
             other => other.title(),
         }
@@ -190,6 +199,7 @@ enum Job {
     Skills,
     Resources,
     Comments,
+    Items,
     Query,
     Export,
 }
@@ -219,6 +229,12 @@ pub struct SkillsPane {
 #[derive(Debug, Default)]
 pub struct ResourcesPane {
     pub data: Loadable<Vec<ResourceUse>>,
+    pub listing: Listing,
+}
+
+#[derive(Debug, Default)]
+pub struct ItemsPane {
+    pub data: Loadable<Vec<ItemAnalysis>>,
     pub listing: Listing,
 }
 
@@ -266,6 +282,7 @@ pub struct App {
     pub student: StudentPane,
     pub skills: SkillsPane,
     pub resources: ResourcesPane,
+    pub items: ItemsPane,
     pub comments: CommentsPane,
     pub queries: QueriesPane,
     /// The encoder's folder for searches by meaning (None: the installed default).
@@ -302,6 +319,7 @@ impl App {
             student: StudentPane::default(),
             skills: SkillsPane::default(),
             resources: ResourcesPane::default(),
+            items: ItemsPane::default(),
             comments: CommentsPane::default(),
             model_dir: std::env::var_os("CLASSLENS_MODEL_DIR").map(PathBuf::from),
             queries: QueriesPane {
@@ -354,6 +372,10 @@ impl App {
             .listing
             .sort
             .min(ResourceColumn::ALL.len() - 1)]
+    }
+
+    pub fn item_column(&self) -> ItemColumn {
+        ItemColumn::ALL[self.items.listing.sort.min(ItemColumn::ALL.len() - 1)]
     }
 
     /// The student the roster's cursor is on.
@@ -522,6 +544,10 @@ impl App {
                 self.resources.data = Loadable::Loading;
                 requests.push(self.ask(Job::Resources, Request::Resources));
             }
+            ViewId::Items if matches!(self.items.data, Loadable::NotAsked) => {
+                self.items.data = Loadable::Loading;
+                requests.push(self.ask(Job::Items, Request::Items));
+            }
             ViewId::Comments => {
                 let class = self.comments_class();
                 let current = match &self.comments.data {
@@ -685,6 +711,7 @@ impl App {
                 self.skills.selected = step(self.skills.selected, len);
             }
             ViewId::Resources => self.resources.listing.move_by(delta),
+            ViewId::Items => self.items.listing.move_by(delta),
             ViewId::Comments => self.comments.listing.move_by(delta),
             ViewId::Queries => {
                 if self.queries.in_results {
@@ -705,6 +732,8 @@ impl App {
         };
         match self.section() {
             Section::Skills => d.skills.len(),
+            // The flags, then two lines per skill (estimate, explanation).
+            Section::Ability => d.risk.len() + 1 + 2 * d.abilities.len(),
             Section::Activity => d.weeks.len(),
             Section::Comments => d.comments.len(),
             Section::Searches => d.searches.len(),
@@ -717,7 +746,7 @@ impl App {
 
     fn sideways(&mut self, delta: isize) -> Requests {
         match self.view {
-            ViewId::Class | ViewId::Resources => self.next_sort(delta),
+            ViewId::Class | ViewId::Resources | ViewId::Items => self.next_sort(delta),
             ViewId::Student => {
                 let n = Section::ALL.len() as isize;
                 self.student.section =
@@ -751,19 +780,13 @@ impl App {
         Vec::new()
     }
 
-    /// Sorts by the next (or previous) column that has data; the distribution
-    /// chart follows the sort column.
+    /// Sorts by the next (or previous) column; the distribution chart follows
+    /// the sort column.
     fn next_sort(&mut self, step: isize) {
         match self.view {
             ViewId::Class => {
                 let n = RosterColumn::ALL.len() as isize;
-                let mut at = self.roster.listing.sort as isize;
-                for _ in 0..n {
-                    at = (at + step).rem_euclid(n);
-                    if RosterColumn::ALL[at as usize].has_data() {
-                        break;
-                    }
-                }
+                let at = (self.roster.listing.sort as isize + step).rem_euclid(n);
                 self.roster.listing.sort = at as usize;
                 self.roster.listing.descending = self.roster_column().descending_first();
                 self.resort_roster();
@@ -774,6 +797,14 @@ impl App {
                     (self.resources.listing.sort as isize + step).rem_euclid(n) as usize;
                 self.resources.listing.descending = self.resource_column().descending_first();
                 self.resort_resources();
+            }
+            ViewId::Items => {
+                let n = ItemColumn::ALL.len() as isize;
+                self.items.listing.sort =
+                    (self.items.listing.sort as isize + step).rem_euclid(n) as usize;
+                self.items.listing.descending = self.item_column().descending_first();
+                let keep = self.items.listing.selected_index();
+                self.sort_items(keep);
             }
             _ => {}
         }
@@ -789,6 +820,11 @@ impl App {
                 self.resources.listing.descending = !self.resources.listing.descending;
                 self.resort_resources();
             }
+            ViewId::Items => {
+                self.items.listing.descending = !self.items.listing.descending;
+                let keep = self.items.listing.selected_index();
+                self.sort_items(keep);
+            }
             _ => {}
         }
     }
@@ -798,9 +834,10 @@ impl App {
             ViewId::Class => &self.roster.listing.filter,
             ViewId::Resources => &self.resources.listing.filter,
             ViewId::Comments => &self.comments.listing.filter,
+            ViewId::Items => &self.items.listing.filter,
             _ => {
                 self.message = Some(Message::Info(
-                    "/ filters the class roster, the resources and the comments".into(),
+                    "/ filters the class roster, the resources, the comments and the items".into(),
                 ));
                 return;
             }
@@ -900,6 +937,10 @@ impl App {
             ViewId::Resources => {
                 self.resources.listing.filter = text;
                 self.rebuild_resources();
+            }
+            ViewId::Items => {
+                self.items.listing.filter = text;
+                self.rebuild_items();
             }
             ViewId::Comments => {
                 self.comments.listing.filter = text;
@@ -1017,6 +1058,37 @@ impl App {
         });
     }
 
+    fn rebuild_items(&mut self) {
+        let Some(items) = self.items.data.ready() else {
+            return;
+        };
+        let keep = self.items.listing.selected_index();
+        let needle = self.items.listing.filter.to_lowercase();
+        self.items.listing.order = items
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                needle.is_empty()
+                    || [&r.item_id, &r.skill, &r.flags]
+                        .iter()
+                        .any(|f| f.to_lowercase().contains(&needle))
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
+        self.sort_items(keep);
+    }
+
+    fn sort_items(&mut self, keep: Option<usize>) {
+        let Some(items) = self.items.data.ready() else {
+            return;
+        };
+        let column = self.item_column();
+        let descending = self.items.listing.descending;
+        self.items.listing.arrange(keep, |a, b| {
+            column.compare(&items[a], &items[b], descending)
+        });
+    }
+
     fn take_answer(&mut self, ticket: Ticket, answer: Answer) -> Requests {
         match answer {
             Answer::School(result) => {
@@ -1078,6 +1150,19 @@ impl App {
                     Err(e) => fail(&mut self.resources.data, &mut self.message, e),
                 }
             }
+            Answer::Items(result) => {
+                if !self.accept(Job::Items, ticket) {
+                    return Vec::new();
+                }
+                match result {
+                    Ok(data) => {
+                        self.items.listing = Listing::default();
+                        self.items.data = Loadable::Ready(data);
+                        self.rebuild_items();
+                    }
+                    Err(e) => fail(&mut self.items.data, &mut self.message, e),
+                }
+            }
             Answer::Comments(result) => {
                 if !self.accept(Job::Comments, ticket) {
                     return Vec::new();
@@ -1124,6 +1209,7 @@ impl App {
                         Job::Student => self.student.detail = Loadable::Failed(error.clone()),
                         Job::Skills => self.skills.data = Loadable::Failed(error.clone()),
                         Job::Resources => self.resources.data = Loadable::Failed(error.clone()),
+                        Job::Items => self.items.data = Loadable::Failed(error.clone()),
                         Job::Comments => self.comments.data = Loadable::Failed(error.clone()),
                         Job::Query => self.queries.result = Loadable::Failed(error.clone()),
                         Job::Export => {}

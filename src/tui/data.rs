@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
+use crate::store::ability::ItemAnalysis;
 use crate::store::dashboard::{
     ClassActivity, ClassInfo, DataSpan, Prerequisite, ResourceUse, SkillClassRate, SkillInfo,
     StudentActivity,
@@ -31,6 +32,9 @@ pub struct StudentRow {
     pub trend: [u64; TREND_WEEKS],
     /// Mean P(positive) - P(negative) of their scored comments, -1..1.
     pub mood: Option<f64>,
+    /// Mean ability over their skills; at-risk rules fired (None before the ability stage).
+    pub ability: Option<f64>,
+    pub risk: Option<u32>,
     /// Lower-case name and id, for filtering without allocating per key press.
     pub search_key: String,
     /// Place in the whole school sorted by `search_key`: sorting by name, and
@@ -173,6 +177,8 @@ impl School {
                     idle_days: a.idle_days,
                     trend,
                     mood: a.mood,
+                    ability: a.ability,
+                    risk: a.risk,
                     name_rank: 0,
                 })
             })
@@ -204,7 +210,7 @@ pub enum Scope {
     School,
 }
 
-/// The roster's columns; ability and risk wait for the ability stage.
+/// The roster's columns; ability and risk are empty until the ability stage ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RosterColumn {
     Name,
@@ -252,7 +258,9 @@ impl RosterColumn {
             RosterColumn::Responses
                 | RosterColumn::Correct
                 | RosterColumn::Minutes
+                | RosterColumn::Ability
                 | RosterColumn::Sentiment
+                | RosterColumn::AtRisk
         )
     }
 
@@ -265,15 +273,10 @@ impl RosterColumn {
             RosterColumn::Minutes => "minutes watched",
             RosterColumn::LastActive => "days since last active",
             RosterColumn::Trend => "answers in the last 4 weeks",
-            RosterColumn::Ability => "ability",
+            RosterColumn::Ability => "mean ability over skills",
             RosterColumn::Sentiment => "comment mood, -1 to +1",
-            RosterColumn::AtRisk => "at-risk score",
+            RosterColumn::AtRisk => "at-risk rules fired",
         }
-    }
-
-    /// Columns whose data exists yet; the others are shown empty and skipped by sorting.
-    pub fn has_data(self) -> bool {
-        !matches!(self, RosterColumn::Ability | RosterColumn::AtRisk)
     }
 
     /// The number the column sorts and charts by.
@@ -286,14 +289,15 @@ impl RosterColumn {
             RosterColumn::LastActive => s.idle_days.map(f64::from),
             RosterColumn::Trend => Some(s.recent_responses() as f64),
             RosterColumn::Sentiment => s.mood,
-            RosterColumn::Ability | RosterColumn::AtRisk => None,
+            RosterColumn::Ability => s.ability,
+            RosterColumn::AtRisk => s.risk.map(f64::from),
         }
     }
 
     /// The first direction a column sorts in: the students who need a look come
-    /// first (fewest answers, lowest share correct, longest idle).
+    /// first (fewest answers, lowest share correct, longest idle, most at risk).
     pub fn descending_first(self) -> bool {
-        self == RosterColumn::LastActive
+        matches!(self, RosterColumn::LastActive | RosterColumn::AtRisk)
     }
 }
 
@@ -597,6 +601,85 @@ impl ResourceColumn {
     }
 }
 
+/// The item analysis's columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemColumn {
+    Flags,
+    Item,
+    Skill,
+    Difficulty,
+    Discrimination,
+    Answered,
+    Correct,
+    Infit,
+    Outfit,
+}
+
+impl ItemColumn {
+    pub const ALL: [ItemColumn; 9] = [
+        ItemColumn::Flags,
+        ItemColumn::Item,
+        ItemColumn::Skill,
+        ItemColumn::Difficulty,
+        ItemColumn::Discrimination,
+        ItemColumn::Answered,
+        ItemColumn::Correct,
+        ItemColumn::Infit,
+        ItemColumn::Outfit,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ItemColumn::Flags => "Flags",
+            ItemColumn::Item => "Item",
+            ItemColumn::Skill => "Skill",
+            ItemColumn::Difficulty => "Difficulty",
+            ItemColumn::Discrimination => "Discrim.",
+            ItemColumn::Answered => "Answers",
+            ItemColumn::Correct => "Right",
+            ItemColumn::Infit => "Infit",
+            ItemColumn::Outfit => "Outfit",
+        }
+    }
+
+    /// Flagged items sort first by default (an empty flag list is last).
+    pub fn compare(self, a: &ItemAnalysis, b: &ItemAnalysis, descending: bool) -> Ordering {
+        let skill = |x: &ItemAnalysis, y: &ItemAnalysis| {
+            x.skill
+                .cmp(&y.skill)
+                .then(x.difficulty.total_cmp(&y.difficulty))
+        };
+        match self {
+            ItemColumn::Flags => (a.flags.is_empty(), &a.flags)
+                .cmp(&(b.flags.is_empty(), &b.flags))
+                .then_with(|| skill(a, b)),
+            ItemColumn::Item => a.item_id.cmp(&b.item_id),
+            ItemColumn::Skill => skill(a, b),
+            ItemColumn::Difficulty => a.difficulty.total_cmp(&b.difficulty),
+            ItemColumn::Discrimination => a.discrimination.total_cmp(&b.discrimination),
+            ItemColumn::Answered => a.answered.cmp(&b.answered),
+            ItemColumn::Correct => compare_optional(a.p_correct, b.p_correct, descending),
+            ItemColumn::Infit => compare_optional(a.infit, b.infit, descending),
+            ItemColumn::Outfit => compare_optional(a.outfit, b.outfit, descending),
+        }
+    }
+
+    pub fn is_number(self) -> bool {
+        !matches!(
+            self,
+            ItemColumn::Flags | ItemColumn::Item | ItemColumn::Skill
+        )
+    }
+
+    /// The items that need a look first: hardest, worst fitting.
+    pub fn descending_first(self) -> bool {
+        matches!(
+            self,
+            ItemColumn::Difficulty | ItemColumn::Infit | ItemColumn::Outfit | ItemColumn::Answered
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -686,6 +769,8 @@ mod tests {
             idle_days: Some(0),
             weekly_responses: vec![(0, 1), (5, 2), (7, 3), (8, 4)],
             mood: Some(0.25),
+            ability: Some(-0.4),
+            risk: Some(1),
         }]);
         assert_eq!(students[0].trend, [2, 0, 3, 4]);
         assert!(students[0].active_this_week());

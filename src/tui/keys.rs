@@ -8,8 +8,8 @@ use super::app::{Action, App, ViewId};
 /// The help overlay's lines: (keys, what they do).
 pub const HELP: &[(&str, &str)] = &[
     (
-        "1-7, Tab, Shift-Tab",
-        "views: Classes Class Student Skills Resources Comments Queries",
+        "1-8, Tab, Shift-Tab",
+        "views: Classes Class Student Skills Resources Comments Queries Items",
     ),
     (
         "Up/Down, j/k",
@@ -28,7 +28,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("s / S", "sort by the next column / reverse the order"),
     (
         "/",
-        "filter the roster, the resources or the comments (Esc clears)",
+        "filter the roster, the resources, the comments or the items (Esc clears)",
     ),
     ("f", "find comments by meaning (Esc: the latest again)"),
     (":", "type one SELECT to run, read-only"),
@@ -57,7 +57,7 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
     let action = match key.code {
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Char('?') => Action::ToggleHelp,
-        KeyCode::Char(c @ '1'..='7') => Action::Show(ViewId::ALL[(c as usize) - ('1' as usize)]),
+        KeyCode::Char(c @ '1'..='8') => Action::Show(ViewId::ALL[(c as usize) - ('1' as usize)]),
         KeyCode::Tab => Action::NextView,
         KeyCode::BackTab => Action::PrevView,
         KeyCode::Esc | KeyCode::Backspace => Action::Back,

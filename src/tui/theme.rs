@@ -146,6 +146,18 @@ impl Theme {
         })
     }
 
+    /// Colour for an ability (0 is the school's average): red a standard
+    /// deviation below, green one above.
+    pub fn ability(&self, theta: f64) -> Style {
+        self.sentiment(if theta < -1.0 {
+            "negative"
+        } else if theta > 1.0 {
+            "positive"
+        } else {
+            "neutral"
+        })
+    }
+
     /// Colour for a sentiment label; the label is always written too.
     pub fn sentiment(&self, label: &str) -> Style {
         match label {

@@ -24,6 +24,8 @@ pub enum Request {
     Student(String),
     Skills,
     Resources,
+    /// Every item's estimates, for the item analysis.
+    Items,
     /// The latest comments of a class (None: the school).
     Comments(Option<String>),
     /// Comments closest in meaning to `query`; the encoder is loaded on the first.
@@ -49,6 +51,7 @@ pub enum Answer {
     Student(String, Result<StudentDetail, String>),
     Skills(Result<SkillsData, String>),
     Resources(Result<Vec<ResourceUse>, String>),
+    Items(Result<Vec<crate::store::ability::ItemAnalysis>, String>),
     Comments(Result<CommentFeed, String>),
     Query(String, Result<Arc<QueryResult>, String>),
     Exported(PathBuf, Result<usize, String>),
@@ -69,7 +72,14 @@ pub fn handle(store: &Store, request: Request) -> Answer {
         ),
         Request::Students => Answer::Students(store.student_activity().map_err(text)),
         Request::Student(id) => {
-            let detail = store.student_detail(&id).map_err(text);
+            let detail = store
+                .student_detail(&id)
+                .map(|mut d| {
+                    d.explanations =
+                        crate::ability::explain::student(&d.abilities, &d.answers, &d.trends);
+                    d
+                })
+                .map_err(text);
             Answer::Student(id, detail)
         }
         Request::Skills => Answer::Skills(
@@ -84,6 +94,7 @@ pub fn handle(store: &Store, request: Request) -> Answer {
             .map_err(text),
         ),
         Request::Resources => Answer::Resources(store.resource_catalog().map_err(text)),
+        Request::Items => Answer::Items(store.item_analysis().map_err(text)),
         Request::Comments(class_id) => {
             Answer::Comments(store.comment_feed(class_id.as_deref()).map_err(text))
         }

@@ -62,6 +62,7 @@ fn roster(app: &App, students: &[StudentRow], frame: &mut Frame, area: Rect) {
         widths.push(Constraint::Length(match column {
             RosterColumn::LastActive => 11,
             RosterColumn::Trend | RosterColumn::Sentiment | RosterColumn::AtRisk => 4,
+            RosterColumn::Ability => 7,
             _ => 7,
         }));
     }
@@ -119,7 +120,13 @@ fn roster(app: &App, students: &[StudentRow], frame: &mut Frame, area: Rect) {
                         .to_string(),
                 ),
                 Cell::from(Span::styled(sparkline(t, &s.trend), t.accent())),
-                Cell::from(Span::styled(t.dash(), t.dim())),
+                Cell::from(
+                    Line::from(match s.ability {
+                        Some(a) => Span::styled(format!("{a:+.2}"), t.ability(a)),
+                        None => Span::styled(t.dash(), t.dim()),
+                    })
+                    .right_aligned(),
+                ),
                 Cell::from(
                     Line::from(match s.mood {
                         Some(m) => Span::styled(format!("{m:+.1}"), t.mood(m)),
@@ -127,7 +134,14 @@ fn roster(app: &App, students: &[StudentRow], frame: &mut Frame, area: Rect) {
                     })
                     .right_aligned(),
                 ),
-                Cell::from(Span::styled(t.dash(), t.dim())),
+                Cell::from(
+                    Line::from(match s.risk {
+                        Some(0) => Span::styled("0", t.dim()),
+                        Some(n) => Span::styled(n.to_string(), t.error()),
+                        None => Span::styled(t.dash(), t.dim()),
+                    })
+                    .right_aligned(),
+                ),
             ]);
             t.row(Row::new(cells), start + offset == listing.selected)
         });

@@ -3,6 +3,7 @@
 mod class;
 mod classes;
 mod comments;
+mod items;
 mod queries;
 mod resources;
 mod skills;
@@ -47,6 +48,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         ViewId::Resources => resources::render(app, frame, body),
         ViewId::Comments => comments::render(app, frame, body),
         ViewId::Queries => queries::render(app, frame, body),
+        ViewId::Items => items::render(app, frame, body),
     }
     render_status(app, frame, status);
     if app.help {
@@ -68,12 +70,27 @@ fn too_small(app: &App, frame: &mut Frame, area: Rect) {
     );
 }
 
+/// The view tabs: with the open class's and student's names when they fit,
+/// then without, then closer together.
 fn render_tabs(app: &App, frame: &mut Frame, area: Rect) {
+    let width = usize::from(area.width);
+    let spans = [(true, true), (false, true), (false, false)]
+        .into_iter()
+        .map(|(named, padded)| tab_spans(app, named, padded))
+        .find(|spans| spans.iter().map(Span::width).sum::<usize>() <= width)
+        .unwrap_or_else(|| tab_spans(app, false, false));
+    frame.render_widget(Line::from(spans), area);
+}
+
+fn tab_spans(app: &App, named: bool, padded: bool) -> Vec<Span<'static>> {
     let t = &app.theme;
     let mut spans = Vec::new();
     for (i, view) in ViewId::ALL.iter().enumerate() {
-        let mut label = format!(" {} {}", i + 1, view.title());
-        let named = area.width >= 100;
+        let mut label = if padded {
+            format!(" {} {}", i + 1, view.title())
+        } else {
+            format!("{} {}", i + 1, view.title())
+        };
         match view {
             _ if !named => {}
             ViewId::Class => {
@@ -94,9 +111,12 @@ fn render_tabs(app: &App, frame: &mut Frame, area: Rect) {
         } else {
             Style::new()
         };
+        if !padded && i == 0 {
+            spans.push(Span::raw(" "));
+        }
         spans.push(Span::styled(label, style));
     }
-    frame.render_widget(Line::from(spans), area);
+    spans
 }
 
 /// The roster's class name, or "Whole school".
@@ -174,13 +194,14 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
 
 fn hints(app: &App) -> &'static str {
     match app.view {
-        ViewId::Classes => "Enter open  ↑↓ move  1-7 views  ? help  q quit",
+        ViewId::Classes => "Enter open  ↑↓ move  1-8 views  ? help  q quit",
         ViewId::Class => "Enter student  s/←→ sort  S reverse  / filter  Esc back  ? help",
         ViewId::Student => "←→ section  ↑↓ scroll  Esc back  ? help  q quit",
         ViewId::Skills => "↑↓ skill  ←→ classes  Esc back  ? help  q quit",
         ViewId::Resources => "s/←→ sort  S reverse  / filter  Esc back  ? help",
         ViewId::Comments => "Enter student  ←→ mood  / filter  f meaning  Esc back  ? help",
         ViewId::Queries => "Enter run  : SQL  x export CSV  Esc back  ? help",
+        ViewId::Items => "s/←→ sort  S reverse  / filter  Esc back  ? help",
     }
 }
 

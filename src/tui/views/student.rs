@@ -12,6 +12,7 @@ use ratatui::widgets::{
 };
 
 use super::{ascii_week_bars, clip, day, percent, waiting};
+use crate::ability::mastery::Direction;
 use crate::store::dashboard::{StudentComment, StudentDetail};
 use crate::tui::app::{App, Section};
 
@@ -68,6 +69,7 @@ fn header(app: &App, frame: &mut Frame, area: Rect) {
                     s.minutes_on_task,
                     s.last_active.as_deref().map(day).unwrap_or("never")
                 )),
+                Span::styled(risk_summary(app), t.error()),
             ])
         }
         None => Line::from(Span::styled(id, t.title())),
@@ -78,6 +80,20 @@ fn header(app: &App, frame: &mut Frame, area: Rect) {
             .block(t.block(" Student ")),
         area,
     );
+}
+
+/// "  at risk: low ability, disengaged", or nothing.
+fn risk_summary(app: &App) -> String {
+    let Some(d) = app.student.detail.ready() else {
+        return String::new();
+    };
+    let mut rules: Vec<String> = d.risk.iter().map(|f| f.rule.replace('_', " ")).collect();
+    rules.dedup();
+    if rules.is_empty() {
+        String::new()
+    } else {
+        format!("  at risk: {}", rules.join(", "))
+    }
 }
 
 fn section_tabs(app: &App, frame: &mut Frame, area: Rect) {
@@ -99,8 +115,12 @@ fn section_tabs(app: &App, frame: &mut Frame, area: Rect) {
 fn grid(app: &App, d: &StudentDetail, frame: &mut Frame, area: Rect) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
-    let [skills, resources] =
-        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(left);
+    let [skills, ability, resources] = Layout::vertical([
+        Constraint::Percentage(30),
+        Constraint::Percentage(40),
+        Constraint::Percentage(30),
+    ])
+    .areas(left);
     let [activity, comments, lists, insights] = Layout::vertical([
         Constraint::Length(12),
         Constraint::Fill(1),
@@ -112,6 +132,7 @@ fn grid(app: &App, d: &StudentDetail, frame: &mut Frame, area: Rect) {
         Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(lists);
     for (section, area) in [
         (Section::Skills, skills),
+        (Section::Ability, ability),
         (Section::Resources, resources),
         (Section::Activity, activity),
         (Section::Comments, comments),
@@ -166,6 +187,18 @@ fn draw_section(app: &App, d: &StudentDetail, section: Section, frame: &mut Fram
             frame.render_widget(table, area);
         }
         Section::Activity => activity(app, d, frame, area, block),
+        Section::Ability => {
+            let lines = ability(app, d);
+            list(
+                app,
+                frame,
+                area,
+                block,
+                lines,
+                scroll,
+                "No abilities yet: run classlens analyze to fit them.",
+            );
+        }
         Section::Comments | Section::Searches | Section::Paths => {
             let (lines, empty): (Vec<Line>, &str) = match section {
                 Section::Comments => (
@@ -250,6 +283,121 @@ fn draw_section(app: &App, d: &StudentDetail, section: Section, frame: &mut Fram
             list(app, frame, area, block, lines, scroll, "");
         }
     }
+}
+
+/// Abilities on this scale's ends, in logits: almost every student lies within.
+const SCALE: f64 = 3.0;
+const BAR_WIDTH: usize = 17;
+
+/// At-risk flags, then per skill: the interval on a common scale, the estimate,
+/// its trend and week-by-week line, and the explanation in words.
+fn ability<'a>(app: &App, d: &'a StudentDetail) -> Vec<Line<'a>> {
+    let t = &app.theme;
+    if d.abilities.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = Vec::new();
+    if d.risk.is_empty() {
+        lines.push(Line::from(Span::styled("At risk: no rule fired.", t.dim())));
+    } else {
+        lines.push(Line::from(Span::styled("At risk:", t.error())));
+        for flag in &d.risk {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {} ", flag.rule.replace('_', " ")), t.error()),
+                Span::raw(flag.reason.replace('±', plus_minus(t))),
+            ]));
+        }
+    }
+    for (s, e) in d.abilities.iter().zip(&d.explanations) {
+        let weeks: Vec<f64> = d
+            .mastery
+            .iter()
+            .filter(|(skill, _)| *skill == s.skill_id)
+            .map(|(_, w)| w.theta)
+            .collect();
+        let trend = match e.trend.map(|t| t.direction) {
+            Some(Direction::Rising) => {
+                if t.ascii {
+                    "up  "
+                } else {
+                    "↗   "
+                }
+            }
+            Some(Direction::Falling) => {
+                if t.ascii {
+                    "down"
+                } else {
+                    "↘   "
+                }
+            }
+            _ => "    ",
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<24} ", clip(t, &s.skill, 24)), t.title()),
+            Span::styled(
+                interval_bar(t, s.theta, s.sd, s.class_mean),
+                t.ability(s.theta),
+            ),
+            Span::raw(format!(" {:+.1} {} {:.1} ", s.theta, plus_minus(t), s.sd)),
+            Span::styled(trend, t.accent()),
+            Span::styled(format!(" {}", theta_line(t, &weeks)), t.accent()),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!("  {}", e.summary.replace('±', plus_minus(t))),
+            t.dim(),
+        )));
+    }
+    lines
+}
+
+/// "±", or "+-" where only ASCII may be drawn.
+pub(super) fn plus_minus(t: &crate::tui::theme::Theme) -> &'static str {
+    if t.ascii { "+-" } else { "±" }
+}
+
+/// The interval (estimate ± 1 SD) on [-SCALE, SCALE]: the estimate as a dot,
+/// the interval as a line, the class mean as a bar where the interval is not.
+fn interval_bar(t: &crate::tui::theme::Theme, theta: f64, sd: f64, class_mean: f64) -> String {
+    let cell = |x: f64| -> usize {
+        let at = (x.clamp(-SCALE, SCALE) + SCALE) / (2.0 * SCALE) * (BAR_WIDTH - 1) as f64;
+        at.round() as usize
+    };
+    let (low, high, dot, mean) = (
+        cell(theta - sd),
+        cell(theta + sd),
+        cell(theta),
+        cell(class_mean),
+    );
+    let (line, point, background, marker) = if t.ascii {
+        ('-', 'o', '.', '|')
+    } else {
+        ('─', '●', '·', '┆')
+    };
+    (0..BAR_WIDTH)
+        .map(|i| {
+            if i == dot {
+                point
+            } else if (low..=high).contains(&i) {
+                line
+            } else if i == mean {
+                marker
+            } else {
+                background
+            }
+        })
+        .collect()
+}
+
+/// Week-by-week estimates as a line of levels on the same scale as the bar.
+fn theta_line(t: &crate::tui::theme::Theme, thetas: &[f64]) -> String {
+    let levels = t.spark_levels();
+    thetas
+        .iter()
+        .map(|theta| {
+            let at = (theta.clamp(-SCALE, SCALE) + SCALE) / (2.0 * SCALE) * 7.0;
+            levels[at.round() as usize]
+        })
+        .collect()
 }
 
 /// A comment's sentiment as a short word, so it reads without colour too.
