@@ -176,6 +176,23 @@ fn the_demo_school_s_trajectories_and_risk_flags_agree_with_its_truth() {
         ),
         0
     );
+    // The weekly estimates follow the true ability of their week.
+    let weekly = query_f64(
+        &db,
+        "SELECT corr(m.theta, t.theta) FROM mastery m \
+         JOIN truth_abilities_weekly t USING (student_id, skill_id, week)",
+    );
+    let weekly_static = query_f64(
+        &db,
+        "SELECT corr(e.theta, t.theta) FROM mastery m \
+         JOIN ability_estimates e USING (student_id, skill_id) \
+         JOIN truth_abilities_weekly t USING (student_id, skill_id, week)",
+    );
+    println!(
+        "weekly estimates against the true ability that week: r = {weekly:.3} \
+         (the term's final estimate against the same: {weekly_static:.3})"
+    );
+    assert!(weekly > 0.6, "{weekly}");
     // Nobody's ability falls in the demo: falls found are false alarms.
     let trends = query_i64(&db, "SELECT count(*) FROM ability_trends");
     let falling = query_i64(
@@ -253,4 +270,78 @@ fn the_demo_school_s_trajectories_and_risk_flags_agree_with_its_truth() {
     ));
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("At risk:\n"), "{text}");
+}
+
+/// The edge cases a real school has on its first days: a skill with one item
+/// and one student, a student with every answer right, one with every answer
+/// wrong, an item nobody answered. Everything is defined and finite.
+#[test]
+fn a_tiny_school_gets_defined_finite_abilities_trajectories_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tiny.duckdb");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/small-school");
+    let answers = dir.path().join("answers");
+    std::fs::create_dir(&answers).unwrap();
+    // i2 (Fractions) is never answered; Ratios has one item (i3) and one student.
+    write(
+        &answers,
+        "responses.csv",
+        "student_id,item_id,time,correct,seconds,attempt\n\
+         s1,i1,2026-03-02T09:00:00,1,30,1\n\
+         s2,i1,2026-03-03T09:00:00,0,30,1\n\
+         s3,i3,2026-03-04T09:00:00,1,30,1\n\
+         s3,i3,2026-03-20T09:00:00,0,30,2\n",
+    );
+    ingest(&db, &[fixture, answers]).unwrap();
+    let (report, risk) = {
+        let mut store = Store::open(&db, Access::ReadWrite).unwrap();
+        (
+            school::refresh(&mut store).unwrap(),
+            school::refresh_risk(&mut store).unwrap(),
+        )
+    };
+    assert_eq!((report.skills, report.items, report.students), (2, 2, 3));
+    // No estimate for the item nobody answered, and no NaN anywhere.
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM item_estimates WHERE item_id = 'i2'"
+        ),
+        0
+    );
+    for sql in [
+        "SELECT count(*) FROM item_estimates WHERE NOT (isfinite(difficulty) \
+         AND isfinite(discrimination) AND isfinite(difficulty_se) AND isfinite(discrimination_se))",
+        "SELECT count(*) FROM ability_estimates WHERE NOT (isfinite(theta) AND sd > 0 AND sd <= 1.001)",
+        "SELECT count(*) FROM mastery WHERE NOT (isfinite(theta) AND sd > 0 AND sd <= 1.001)",
+        "SELECT count(*) FROM ability_trends WHERE NOT (isfinite(from_theta) \
+         AND isfinite(to_theta) AND isfinite(evidence))",
+        "SELECT count(*) FROM mastery_drift WHERE NOT (isfinite(log_loss) AND isfinite(auc))",
+        "SELECT count(*) FROM risk_flags WHERE reason ILIKE '%nan%' OR reason ILIKE '%inf%'",
+    ] {
+        assert_eq!(query_i64(&db, sql), 0, "{sql}");
+    }
+    // One answer each: little evidence, wide intervals, no trend, no low-ability flag.
+    assert_eq!(
+        query_i64(&db, "SELECT count(*) FROM ability_estimates WHERE sd < 0.7"),
+        0
+    );
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM ability_trends WHERE direction <> 'steady'"
+        ),
+        0
+    );
+    assert_eq!(risk.low_ability, 0);
+    // The right answer is above the wrong one, each with its one answer behind it.
+    let above = "SELECT (r.theta > w.theta)::INT FROM ability_estimates r, ability_estimates w \
+                 WHERE r.student_id = 's1' AND w.student_id = 's2' AND r.skill_id = 'frac' \
+                 AND w.skill_id = 'frac'";
+    assert_eq!(query_i64(&db, above), 1);
+    let out = succeeded(classlens_at(&db, &["ability", "--student", "s3", "--json"]));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let skills = report["skills"].as_array().unwrap();
+    assert_eq!(skills.len(), 1);
+    assert_eq!(skills[0]["weeks"].as_array().unwrap().len(), 1);
 }

@@ -47,6 +47,8 @@ pub struct WeekEstimate {
 /// slope-intercept form that turns it into log P(right).
 struct ItemTable {
     log_wrong: [f64; NODES],
+    /// P(right) on the grid, for forecasts.
+    right: [f64; NODES],
     slope: f64,
     intercept: f64,
 }
@@ -69,10 +71,10 @@ impl Tracker {
             .map(|&(difficulty, discrimination)| {
                 let slope = discrimination;
                 let intercept = -discrimination * difficulty;
+                let logit = |q: usize| slope * grid.nodes[q] + intercept;
                 ItemTable {
-                    log_wrong: std::array::from_fn(|q| {
-                        log_sigmoids(slope * grid.nodes[q] + intercept).1
-                    }),
+                    log_wrong: std::array::from_fn(|q| log_sigmoids(logit(q)).1),
+                    right: std::array::from_fn(|q| log_sigmoids(logit(q)).0.exp()),
                     slope,
                     intercept,
                 }
@@ -132,14 +134,7 @@ impl Tracker {
                     let weights: [f64; NODES] = std::array::from_fn(|q| (post[q] - norm).exp());
                     for a in &sorted[start..end] {
                         let item = &self.items[a.item];
-                        let p: f64 = (0..NODES)
-                            .map(|q| {
-                                let right = item.log_wrong[q]
-                                    + item.slope * self.grid.nodes[q]
-                                    + item.intercept;
-                                weights[q] * right.exp()
-                            })
-                            .sum();
+                        let p: f64 = weights.iter().zip(&item.right).map(|(w, r)| w * r).sum();
                         out.push((p.clamp(1e-9, 1.0 - 1e-9), a.correct));
                     }
                 }
@@ -242,10 +237,20 @@ pub struct DriftChoice {
 pub fn choose_drift(items: &[(f64, f64)], students: &[Vec<TimedAnswer>]) -> DriftChoice {
     let step = students.len().div_ceil(CHOICE_STUDENTS).max(1);
     let sample: Vec<&Vec<TimedAnswer>> = students.iter().step_by(step).collect();
-    let forecasts: Vec<Forecast> = DRIFTS
-        .iter()
-        .map(|&drift| forecast_with(items, &sample, drift))
-        .collect();
+    // One thread per drift: they are independent, and a district has 3,000
+    // students per skill to forecast seven times.
+    let forecasts: Vec<Forecast> = std::thread::scope(|scope| {
+        let runs: Vec<_> = DRIFTS
+            .iter()
+            .map(|&drift| {
+                let sample = &sample;
+                scope.spawn(move || forecast_with(items, sample, drift))
+            })
+            .collect();
+        runs.into_iter()
+            .map(|run| run.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
     let fixed = forecasts[0];
     let best = forecasts
         .iter()

@@ -137,24 +137,52 @@ impl Fits {
         }
         let choice = mastery::choose_drift(&items, &by_student);
         self.report.drifting_skills += usize::from(choice.chosen.drift > 0.0);
-        let mut tracker = Tracker::new(&items, choice.chosen.drift);
-        for (student_id, timed) in index.students.iter().zip(&by_student) {
-            for week in tracker.trajectory(timed) {
-                self.tables.mastery.push(MasteryRow {
-                    student_id: student_id.to_string(),
-                    skill_id: skill_id.to_string(),
-                    week,
-                });
+        let drift = choice.chosen.drift;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = by_student.len().div_ceil(threads).max(1);
+        let students = &index.students;
+        let parts: Vec<(Vec<MasteryRow>, Vec<TrendRow>)> = std::thread::scope(|scope| {
+            let runs: Vec<_> = by_student
+                .chunks(chunk)
+                .enumerate()
+                .map(|(part, timed)| {
+                    let items = &items;
+                    scope.spawn(move || {
+                        let mut tracker = Tracker::new(items, drift);
+                        let (mut weeks, mut trends) = (Vec::new(), Vec::new());
+                        for (offset, answers) in timed.iter().enumerate() {
+                            let student_id = students[part * chunk + offset];
+                            for week in tracker.trajectory(answers) {
+                                weeks.push(MasteryRow {
+                                    student_id: student_id.to_string(),
+                                    skill_id: skill_id.to_string(),
+                                    week,
+                                });
+                            }
+                            if let Some(trend) = tracker.trend(answers) {
+                                trends.push(TrendRow {
+                                    student_id: student_id.to_string(),
+                                    skill_id: skill_id.to_string(),
+                                    trend,
+                                });
+                            }
+                        }
+                        (weeks, trends)
+                    })
+                })
+                .collect();
+            runs.into_iter()
+                .map(|run| run.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        for (weeks, trends) in parts {
+            for t in &trends {
+                let direction = t.trend.direction;
+                self.report.rising += usize::from(direction == mastery::Direction::Rising);
+                self.report.falling += usize::from(direction == mastery::Direction::Falling);
             }
-            if let Some(trend) = tracker.trend(timed) {
-                self.report.rising += usize::from(trend.direction == mastery::Direction::Rising);
-                self.report.falling += usize::from(trend.direction == mastery::Direction::Falling);
-                self.tables.trends.push(TrendRow {
-                    student_id: student_id.to_string(),
-                    skill_id: skill_id.to_string(),
-                    trend,
-                });
-            }
+            self.tables.mastery.extend(weeks);
+            self.tables.trends.extend(trends);
         }
         self.tables.drifts.push(DriftRow {
             skill_id: skill_id.to_string(),
