@@ -335,6 +335,11 @@ impl Tracker {
     /// so early estimates' pull towards the average does not pass for a
     /// trend). `None` with no answers.
     pub fn trend(&self, answers: &[TimedAnswer]) -> Option<Trend> {
+        self.trend_at(answers, TREND_EVIDENCE)
+    }
+
+    /// [`Tracker::trend`] with another evidence threshold, to calibrate it.
+    pub fn trend_at(&self, answers: &[TimedAnswer], needed: f64) -> Option<Trend> {
         let mut sorted: Vec<TimedAnswer> = answers
             .iter()
             .filter(|a| a.item < self.items.len())
@@ -390,7 +395,7 @@ impl Tracker {
         };
         let from = estimate(&prefix[split], split);
         let to = estimate(&since_of(split), sorted.len() - split);
-        if evidence < TREND_EVIDENCE || (to - from).abs() < TREND_MIN {
+        if evidence < needed || (to - from).abs() < TREND_MIN {
             return Some(steady(evidence));
         }
         Some(Trend {
