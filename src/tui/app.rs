@@ -732,8 +732,8 @@ impl App {
         };
         match self.section() {
             Section::Skills => d.skills.len(),
-            // The flags, then two lines per skill (estimate, explanation).
-            Section::Ability => d.risk.len() + 1 + 2 * d.abilities.len(),
+            // The flags, the legend, then two lines per skill (estimate, explanation).
+            Section::Ability => d.risk.len() + 2 + 2 * d.abilities.len(),
             Section::Activity => d.weeks.len(),
             Section::Comments => d.comments.len(),
             Section::Searches => d.searches.len(),

@@ -308,6 +308,19 @@ fn ability<'a>(app: &App, d: &'a StudentDetail) -> Vec<Line<'a>> {
             ]));
         }
     }
+    let (dot, line, mean) = if t.ascii {
+        ("o", "--", "|")
+    } else {
+        ("●", "──", "┆")
+    };
+    lines.push(Line::from(Span::styled(
+        format!(
+            "Scale -3 to +3, 0 the school's average: {dot} estimate, {line} {} 1 SD, {mean} class \
+             mean; then the trend and the estimate week by week",
+            plus_minus(t)
+        ),
+        t.dim(),
+    )));
     for (s, e) in d.abilities.iter().zip(&d.explanations) {
         let weeks: Vec<f64> = d
             .mastery
@@ -342,8 +355,14 @@ fn ability<'a>(app: &App, d: &'a StudentDetail) -> Vec<Line<'a>> {
             Span::styled(trend, t.accent()),
             Span::styled(format!(" {}", theta_line(t, &weeks)), t.accent()),
         ]));
+        // The bar line already says the skill and the estimate.
+        let reasons = e
+            .summary
+            .strip_prefix(&format!("{}: ", s.skill))
+            .and_then(|rest| rest.split_once(", ").map(|(_, reasons)| reasons))
+            .unwrap_or(&e.summary);
         lines.push(Line::from(Span::styled(
-            format!("  {}", e.summary.replace('±', plus_minus(t))),
+            format!("  {}", reasons.replace('±', plus_minus(t))),
             t.dim(),
         )));
     }
