@@ -52,6 +52,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         loss(&|d| d.choice.chosen.auc),
         loss(&|d| d.choice.fixed.auc)
     );
+    let started = Instant::now();
+    let compared = evaluate::weekly_forecasts(&store.first_attempts()?);
+    println!(
+        "next week's answers ({}), log loss and AUC: 2PL with drift {:.4} {:.4}, without {:.4} {:.4}, \
+         knowledge tracing {:.4} {:.4} ({:.2} s)",
+        compared.answers,
+        compared.irt_drift.0,
+        compared.irt_drift.1,
+        compared.irt_static.0,
+        compared.irt_static.1,
+        compared.bkt.0,
+        compared.bkt.1,
+        started.elapsed().as_secs_f64()
+    );
     let risk = school::refresh_risk(&mut store)?;
     println!(
         "at-risk rules: {} students flagged ({} low, {} falling, {} disengaged) in {:.2} s; peak RSS {}",

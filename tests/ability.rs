@@ -242,6 +242,15 @@ fn the_demo_school_s_trajectories_and_risk_flags_agree_with_its_truth() {
          (the term's final estimate against the same: {weekly_static:.3})"
     );
     assert!(weekly > 0.6, "{weekly}");
+    // Knowledge tracing forecasts next week's answers worse: it does not know
+    // how hard each item is.
+    let forecasts = {
+        let store = Store::open(&db, Access::ReadOnly).unwrap();
+        classlens::ability::evaluate::weekly_forecasts(&store.first_attempts().unwrap())
+    };
+    println!("next week's answers: {forecasts:?}");
+    assert!(forecasts.irt_drift.0 < forecasts.bkt.0, "{forecasts:?}");
+    assert!(forecasts.irt_drift.1 > forecasts.bkt.1, "{forecasts:?}");
     // Nobody's ability falls in the demo: falls found are false alarms.
     let trends = query_i64(&db, "SELECT count(*) FROM ability_trends");
     let falling = query_i64(

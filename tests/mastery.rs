@@ -101,6 +101,15 @@ fn moving_abilities_are_followed_forecast_better_and_falls_are_found() {
         choice.fixed.auc,
         choice.chosen.answers
     );
+    let refs: Vec<&Vec<TimedAnswer>> = answers.iter().collect();
+    let bkt = classlens::ability::bkt::fit(&refs);
+    let traced = bkt.forecast(&refs);
+    println!(
+        "knowledge tracing ({bkt:?}): log loss {:.4} (AUC {:.4})",
+        traced.log_loss, traced.auc
+    );
+    assert_eq!(traced.answers, choice.chosen.answers);
+    assert!(choice.chosen.log_loss < traced.log_loss, "{traced:?}");
     assert!(choice.chosen.drift > 0.0, "{choice:?}");
     assert!(choice.chosen.log_loss < choice.fixed.log_loss - 0.005);
 

@@ -6,7 +6,9 @@
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
+use super::bkt;
 use super::irt::{self, Model, Responses};
+use super::mastery::{self, TimedAnswer};
 use crate::store::ability::FirstAttempt;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -60,6 +62,70 @@ pub fn held_out(attempts: &[FirstAttempt], share: f64, seed: u64) -> HeldOut {
         answers: irt_scores.len(),
         auc_irt: auc(&mut irt_scores),
         auc_item_rate: auc(&mut rate_scores),
+    }
+}
+
+/// Next week's answers forecast from the weeks before, three ways, summed
+/// over skills (log loss and AUC weighted by each skill's forecast answers).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct WeeklyForecasts {
+    pub answers: usize,
+    /// The 2PL ability carried week to week with each skill's chosen drift.
+    pub irt_drift: (f64, f64),
+    /// The same with no drift: every answer so far counts alike.
+    pub irt_static: (f64, f64),
+    /// Knowledge tracing, fitted per skill on the same students.
+    pub bkt: (f64, f64),
+}
+
+/// Compares the mastery model with knowledge tracing on a school's first
+/// attempts (sorted by skill), as `analyze` fits them: each skill's items and
+/// BKT parameters from all its answers, forecasts for the students that
+/// choose the drift.
+pub fn weekly_forecasts(attempts: &[FirstAttempt]) -> WeeklyForecasts {
+    let mut sums = [(0.0, 0.0); 3];
+    let mut total = 0;
+    for answers in super::school::by_skill(attempts).into_values() {
+        let index = super::school::SkillIndex::new(&answers);
+        let mut matrix = index.blank();
+        let mut by_student: Vec<Vec<TimedAnswer>> = vec![Vec::new(); index.students.len()];
+        for (a, &(s, i)) in answers.iter().zip(&index.cells) {
+            matrix[s][i] = Some(a.correct);
+            by_student[s].push(TimedAnswer {
+                week: a.week,
+                item: i,
+                correct: a.correct,
+            });
+        }
+        let Some(responses) = Responses::new(index.items.len(), matrix) else {
+            continue;
+        };
+        let fit = irt::fit(&responses, Model::TwoPl);
+        let items: Vec<(f64, f64)> = fit
+            .items
+            .iter()
+            .map(|e| (e.difficulty, e.discrimination))
+            .collect();
+        let choice = mastery::choose_drift(&items, &by_student);
+        let step = by_student.len().div_ceil(mastery::CHOICE_STUDENTS).max(1);
+        let sample: Vec<&Vec<TimedAnswer>> = by_student.iter().step_by(step).collect();
+        let bkt = bkt::fit(&sample).forecast(&sample);
+        let n = choice.chosen.answers;
+        total += n;
+        for (sum, f) in sums.iter_mut().zip([choice.chosen, choice.fixed, bkt]) {
+            sum.0 += f.log_loss * n as f64;
+            sum.1 += f.auc * n as f64;
+        }
+    }
+    let mean = |(loss, auc): (f64, f64)| {
+        let n = total.max(1) as f64;
+        (loss / n, auc / n)
+    };
+    WeeklyForecasts {
+        answers: total,
+        irt_drift: mean(sums[0]),
+        irt_static: mean(sums[1]),
+        bkt: mean(sums[2]),
     }
 }
 
