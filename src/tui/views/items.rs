@@ -4,11 +4,13 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use super::student::plus_minus;
-use super::{clip, is_wide, listing_title, note, percent, waiting, window_start};
+use super::{
+    clip, header_cell, is_wide, listing_title, note, percent, right, waiting, window_start,
+};
 use crate::tui::app::App;
 use crate::tui::data::ItemColumn;
 
@@ -56,19 +58,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .collect();
     let header: Vec<Cell> = columns
         .iter()
-        .map(|&c| {
-            let style = if c == sort {
-                t.header_active()
-            } else {
-                t.header()
-            };
-            let title = Line::from(Span::styled(c.title(), style));
-            Cell::from(if c.is_number() {
-                title.right_aligned()
-            } else {
-                title
-            })
-        })
+        .map(|&c| header_cell(t, c.title(), c == sort, c.is_number()))
         .collect();
     let visible = usize::from(table_area.height.saturating_sub(3));
     let len = listing.order.len();
@@ -127,8 +117,4 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             .wrap(Wrap { trim: true }),
         legend_area,
     );
-}
-
-fn right<'a>(text: String) -> Cell<'a> {
-    Cell::from(Line::from(text).right_aligned())
 }

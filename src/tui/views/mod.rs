@@ -262,6 +262,28 @@ pub(super) fn waiting<T>(
     );
 }
 
+/// A column title, highlighted when the table is sorted by it; numbers'
+/// titles are right-aligned like their numbers.
+pub(super) fn header_cell<'a>(
+    theme: &Theme,
+    title: &'a str,
+    sorted_by: bool,
+    number: bool,
+) -> ratatui::widgets::Cell<'a> {
+    let style = if sorted_by {
+        theme.header_active()
+    } else {
+        theme.header()
+    };
+    let line = Line::from(Span::styled(title, style));
+    ratatui::widgets::Cell::from(if number { line.right_aligned() } else { line })
+}
+
+/// A right-aligned cell, for numbers.
+pub(super) fn right<'a>(text: String) -> ratatui::widgets::Cell<'a> {
+    ratatui::widgets::Cell::from(Line::from(text).right_aligned())
+}
+
 /// A dim, wrapped paragraph in a panel: what a panel says instead of data.
 pub(super) fn note(theme: &Theme, frame: &mut Frame, area: Rect, block: Block, text: &str) {
     frame.render_widget(

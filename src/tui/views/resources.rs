@@ -2,10 +2,9 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table};
 
-use super::{clip, is_wide, listing_title, percent, waiting, window_start};
+use super::{clip, header_cell, is_wide, listing_title, percent, right, waiting, window_start};
 use crate::tui::app::App;
 use crate::tui::data::ResourceColumn;
 
@@ -35,19 +34,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .collect();
     let header: Vec<Cell> = columns
         .iter()
-        .map(|&c| {
-            let style = if c == sort {
-                t.header_active()
-            } else {
-                t.header()
-            };
-            let title = Line::from(Span::styled(c.title(), style));
-            if c.is_number() {
-                Cell::from(title.right_aligned())
-            } else {
-                Cell::from(title)
-            }
-        })
+        .map(|&c| header_cell(t, c.title(), c == sort, c.is_number()))
         .collect();
     let visible = usize::from(area.height.saturating_sub(3));
     let len = listing.order.len();
@@ -85,8 +72,4 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .column_spacing(1)
         .block(t.block(title));
     frame.render_widget(table, area);
-}
-
-fn right<'a>(text: String) -> Cell<'a> {
-    Cell::from(Line::from(text).right_aligned())
 }
