@@ -7,7 +7,6 @@
 
 use serde::Serialize;
 
-use super::evaluate::auc;
 use super::mastery::{Forecast, TimedAnswer};
 
 /// Probabilities: known at the start, learning, forgetting, guessing, slipping.
@@ -94,21 +93,7 @@ impl Bkt {
                 start = end;
             }
         }
-        let answers = forecasts.len();
-        let loss: f64 = forecasts
-            .iter()
-            .map(|&(p, right)| -if right { p.ln() } else { (1.0 - p).ln() })
-            .sum();
-        Forecast {
-            drift: 0.0,
-            answers,
-            log_loss: if answers == 0 {
-                0.0
-            } else {
-                loss / answers as f64
-            },
-            auc: auc(&mut forecasts),
-        }
+        Forecast::score(0.0, &mut forecasts)
     }
 }
 

@@ -276,20 +276,27 @@ pub fn forecast_with(items: &[(f64, f64)], students: &[&Vec<TimedAnswer>], drift
     for answers in students {
         tracker.forecast(answers, &mut forecasts);
     }
-    let loss: f64 = forecasts
-        .iter()
-        .map(|&(p, right)| -if right { p.ln() } else { (1.0 - p).ln() })
-        .sum();
-    let answers = forecasts.len();
-    Forecast {
-        drift,
-        answers,
-        log_loss: if answers == 0 {
-            0.0
-        } else {
-            loss / answers as f64
-        },
-        auc: auc(&mut forecasts),
+    Forecast::score(drift, &mut forecasts)
+}
+
+impl Forecast {
+    /// Scores (P(right), answer) pairs: mean log loss and AUC.
+    pub fn score(drift: f64, forecasts: &mut [(f64, bool)]) -> Forecast {
+        let answers = forecasts.len();
+        let loss: f64 = forecasts
+            .iter()
+            .map(|&(p, right)| -if right { p.ln() } else { (1.0 - p).ln() })
+            .sum();
+        Forecast {
+            drift,
+            answers,
+            log_loss: if answers == 0 {
+                0.0
+            } else {
+                loss / answers as f64
+            },
+            auc: auc(forecasts),
+        }
     }
 }
 
