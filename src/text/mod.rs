@@ -4,6 +4,7 @@
 
 pub mod bert;
 mod bf16;
+pub mod e5;
 pub mod encoder;
 pub mod index;
 pub mod insights;
