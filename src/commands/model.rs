@@ -4,6 +4,23 @@ use crate::cli::ModelCommand;
 use crate::text::model::{self, ModelInfo};
 
 pub fn run(command: ModelCommand) -> Result<()> {
+    let args = match &command {
+        ModelCommand::Fetch(args) | ModelCommand::Info(args) => args,
+    };
+    if args.multilingual {
+        let manifest = model::multilingual_manifest();
+        let dir = args
+            .multilingual_dir
+            .clone()
+            .unwrap_or_else(|| model::default_model_dir(&manifest));
+        let info = match command {
+            ModelCommand::Fetch(_) => {
+                model::fetch(&manifest, &dir, &mut |step| eprintln!("classlens: {step}"))?
+            }
+            ModelCommand::Info(_) => model::verify(&manifest, &dir)?,
+        };
+        return print(&info, args.json);
+    }
     let manifest = model::default_manifest();
     match command {
         ModelCommand::Fetch(args) => {
@@ -32,8 +49,12 @@ fn print(info: &ModelInfo, json: bool) -> Result<()> {
     }
     println!("model     {}", info.id);
     println!("folder    {}", info.dir.display());
+    let format = match info.format {
+        model::Format::Bert => "BERT",
+        model::Format::E5s1 => "BERT with 4-bit weights (E5S1)",
+    };
     println!(
-        "shape     BERT, {} layers, {}-dimensional vectors",
+        "shape     {format}, {} layers, {}-dimensional vectors",
         info.layers, info.hidden_size
     );
     println!(

@@ -71,7 +71,10 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], E5Error> {
-        let end = self.at.checked_add(n).filter(|&end| end <= self.bytes.len());
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len());
         let Some(end) = end else {
             return Err(E5Error::Truncated {
                 path: self.path.to_path_buf(),
@@ -295,11 +298,7 @@ impl E5 {
     }
 
     fn parse(bytes: &[u8], path: &Path, device: &Device) -> Result<E5, E5Error> {
-        let mut c = Cursor {
-            bytes,
-            at: 0,
-            path,
-        };
+        let mut c = Cursor { bytes, at: 0, path };
         let magic = c.take(4, "the magic").map_err(|_| E5Error::NotE5 {
             path: path.to_path_buf(),
             found: bytes.iter().take(4).copied().collect(),
@@ -330,9 +329,9 @@ impl E5 {
         let block = c.count("the block size")?;
         if block != BLOCK
             || config.heads == 0
-            || config.hidden % config.heads != 0
-            || config.hidden % BLOCK != 0
-            || config.intermediate % BLOCK != 0
+            || !config.hidden.is_multiple_of(config.heads)
+            || !config.hidden.is_multiple_of(BLOCK)
+            || !config.intermediate.is_multiple_of(BLOCK)
             || config.positions < 3
             || config.token_types == 0
         {
@@ -394,16 +393,20 @@ impl E5 {
             }
             Ok(Tensor::from_vec(values, shape, device)?)
         };
-        let four_bit = |names: &[String], inputs: usize, outputs: &[usize]| -> Result<QMatMul, E5Error> {
-            // Rows are independent, so matrices stacked by rows are their blocks in a row.
-            let mut data = Vec::new();
-            for (name, &rows) in names.iter().zip(outputs) {
-                data.extend_from_slice(get(name, rows * inputs, true)?);
-            }
-            let rows: usize = outputs.iter().sum();
-            let storage = QStorage::from_data(Cow::Owned(data), device, GgmlDType::Q4_0)?;
-            Ok(QMatMul::from_qtensor(QTensor::new(storage, (rows, inputs))?)?)
-        };
+        let four_bit =
+            |names: &[String], inputs: usize, outputs: &[usize]| -> Result<QMatMul, E5Error> {
+                // Rows are independent, so matrices stacked by rows are their blocks in a row.
+                let mut data = Vec::new();
+                for (name, &rows) in names.iter().zip(outputs) {
+                    data.extend_from_slice(get(name, rows * inputs, true)?);
+                }
+                let rows: usize = outputs.iter().sum();
+                let storage = QStorage::from_data(Cow::Owned(data), device, GgmlDType::Q4_0)?;
+                Ok(QMatMul::from_qtensor(QTensor::new(
+                    storage,
+                    (rows, inputs),
+                )?)?)
+            };
         let bias = |names: &[String], sizes: &[usize]| -> Result<Tensor, E5Error> {
             let parts = names
                 .iter()
@@ -634,7 +637,10 @@ impl E5 {
         let Some(row) = self.words.get(start..start + row_bytes) else {
             return;
         };
-        for (block, values) in row.chunks_exact(BLOCK_BYTES).zip(out.chunks_exact_mut(BLOCK)) {
+        for (block, values) in row
+            .chunks_exact(BLOCK_BYTES)
+            .zip(out.chunks_exact_mut(BLOCK))
+        {
             let scale = f16_to_f32(u16::from_le_bytes([block[0], block[1]]));
             for (j, &byte) in block[2..].iter().enumerate() {
                 values[j] = (f32::from(byte & 0x0F) - 8.0) * scale;
@@ -663,7 +669,11 @@ fn f16_to_f32(h: u16) -> f32 {
 }
 
 /// `[batch, 1, 1, width]`, minus infinity where a row is padding; none without padding.
-fn padding_bias(lengths: &[usize], width: usize, device: &Device) -> candle_core::Result<Option<Tensor>> {
+fn padding_bias(
+    lengths: &[usize],
+    width: usize,
+    device: &Device,
+) -> candle_core::Result<Option<Tensor>> {
     if lengths.iter().all(|&n| n == width) {
         return Ok(None);
     }
@@ -707,7 +717,9 @@ fn read_tokenizer(c: &mut Cursor<'_>) -> Result<Tokenizer, E5Error> {
     for (id, pair) in offsets.windows(2).enumerate() {
         let (start, end) = (pair[0], pair[1]);
         let piece = blob.get(start..end).ok_or_else(|| {
-            c.damaged(format!("piece {id} lies at {start}..{end} of {blob_len} bytes"))
+            c.damaged(format!(
+                "piece {id} lies at {start}..{end} of {blob_len} bytes"
+            ))
         })?;
         max_piece_bytes = max_piece_bytes.max(piece.len());
         if !piece.is_empty() {
@@ -729,8 +741,9 @@ fn read_tokenizer(c: &mut Cursor<'_>) -> Result<Tokenizer, E5Error> {
         let mut to = Vec::with_capacity(usize::from(n));
         for _ in 0..n {
             let code = c.u32("a replacement character")?;
-            let ch = char::from_u32(code)
-                .ok_or_else(|| c.damaged(format!("the normalisation map has code point {code:#x}")))?;
+            let ch = char::from_u32(code).ok_or_else(|| {
+                c.damaged(format!("the normalisation map has code point {code:#x}"))
+            })?;
             to.push(ch);
         }
         normalise.insert(from, to);
@@ -773,7 +786,7 @@ fn read_directory(c: &mut Cursor<'_>) -> Result<HashMap<String, Entry>, E5Error>
             1 => true,
             other => return Err(c.damaged(format!("tensor {name} has unknown type {other}"))),
         };
-        if four_bit && offset % 2 != 0 {
+        if four_bit && !offset.is_multiple_of(2) {
             return Err(c.damaged(format!("tensor {name} is not aligned")));
         }
         entries.insert(

