@@ -9,5 +9,6 @@
 pub mod bf16;
 pub mod gelu;
 pub mod int8;
+pub mod q4;
 
 pub use int8::dot_i8;

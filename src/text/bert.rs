@@ -324,6 +324,11 @@ fn attention_bias(
     Tensor::from_vec(bias, (lengths.len(), 1, 1, width), device).map(Some)
 }
 
+/// Exact GELU with the vectorised erf where it can (f32 on the CPU).
+pub(crate) fn gelu_erf(x: &Tensor) -> candle_core::Result<Tensor> {
+    gelu(x, HiddenAct::Gelu)
+}
+
 fn gelu(x: &Tensor, act: HiddenAct) -> candle_core::Result<Tensor> {
     match act {
         HiddenAct::Gelu if x.device().is_cpu() && x.dtype() == DType::F32 => {

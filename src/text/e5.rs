@@ -15,7 +15,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
-use candle_core::{DType, Device, Module, Tensor};
+use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Module, Shape, Tensor};
+use classlens_kernels::q4;
 
 /// The only version of the format there is.
 pub const VERSION: u32 = 1;
@@ -219,15 +220,111 @@ impl Tokenizer {
     }
 }
 
-/// One linear layer with its 4-bit weights: `x W^T + b`.
-struct QLinear {
-    weight: QMatMul,
-    bias: Tensor,
+/// One linear layer with its 4-bit weights: `x W^T + b`. On the CPU our own
+/// kernel (weights unpacked once per group of rows, for every token); elsewhere
+/// candle's quantized product.
+enum QLinear {
+    Cpu(Q4Op),
+    Device { weight: QMatMul, bias: Tensor },
 }
 
 impl QLinear {
+    fn new(
+        blocks: Vec<u8>,
+        bias: Tensor,
+        rows: usize,
+        inputs: usize,
+        device: &Device,
+    ) -> candle_core::Result<QLinear> {
+        if device.is_cpu() {
+            return Ok(QLinear::Cpu(Q4Op {
+                blocks,
+                bias: bias.to_vec1::<f32>()?,
+                rows,
+                inputs,
+            }));
+        }
+        let storage = QStorage::from_data(Cow::Owned(blocks), device, GgmlDType::Q4_0)?;
+        Ok(QLinear::Device {
+            weight: QMatMul::from_qtensor(QTensor::new(storage, (rows, inputs))?)?,
+            bias,
+        })
+    }
+
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        self.weight.forward(x)?.broadcast_add(&self.bias)
+        match self {
+            QLinear::Cpu(op) => x.contiguous()?.apply_op1_no_bwd(op),
+            QLinear::Device { weight, bias } => weight.forward(x)?.broadcast_add(bias),
+        }
+    }
+}
+
+/// `x W^T + b` for a 4-bit `W`, as a candle op on `[.., inputs]`.
+struct Q4Op {
+    blocks: Vec<u8>,
+    bias: Vec<f32>,
+    rows: usize,
+    inputs: usize,
+}
+
+impl CustomOp1 for Q4Op {
+    fn name(&self) -> &'static str {
+        "q4-linear"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let input = storage.as_slice::<f32>()?;
+        let Some((start, end)) = layout.contiguous_offsets() else {
+            candle_core::bail!("q4-linear needs a contiguous tensor")
+        };
+        let x = &input[start..end];
+        let dims = layout.shape().dims();
+        if dims.last() != Some(&self.inputs) {
+            candle_core::bail!("q4-linear: {dims:?} does not end in {}", self.inputs)
+        }
+        let tokens = x.len() / self.inputs;
+        let quantized = q4::quantize(x, self.inputs);
+        // One unit per group of output rows, each writing its own buffer.
+        let units: Vec<(usize, Vec<f32>)> = (0..self.rows)
+            .step_by(q4::ROWS)
+            .map(|first| (first, vec![0f32; tokens * q4::ROWS.min(self.rows - first)]))
+            .collect();
+        let units = std::sync::Mutex::new(units);
+        let groups = self.rows.div_ceil(q4::ROWS);
+        let done = super::on_candle_threads(
+            (0..groups).collect(),
+            || (),
+            |&mut group, _| {
+                let first = group * q4::ROWS;
+                let count = q4::ROWS.min(self.rows - first);
+                let mut out = vec![0f32; tokens * count];
+                q4::rows_times(&self.blocks, &self.bias, first, count, &quantized, &mut out);
+                units.lock().map(|mut units| units[group].1 = out).is_ok()
+            },
+        );
+        let units = units
+            .into_inner()
+            .map_err(|_| candle_core::Error::Msg("q4-linear: a worker failed".into()))?;
+        if !done {
+            candle_core::bail!("q4-linear: a worker failed")
+        }
+        let mut output = vec![0f32; tokens * self.rows];
+        for (first, part) in units {
+            let count = part.len() / tokens.max(1);
+            for t in 0..tokens {
+                output[t * self.rows + first..t * self.rows + first + count]
+                    .copy_from_slice(&part[t * count..(t + 1) * count]);
+            }
+        }
+        let mut shape = dims.to_vec();
+        if let Some(last) = shape.last_mut() {
+            *last = self.rows;
+        }
+        Ok((CpuStorage::F32(output), Shape::from(shape)))
     }
 }
 
@@ -290,6 +387,9 @@ struct Entry {
 
 impl E5 {
     pub fn load(path: &Path, device: &Device) -> Result<E5, E5Error> {
+        if device.is_cpu() {
+            super::encoder::keep_freed_memory();
+        }
         let bytes = std::fs::read(path).map_err(|source| E5Error::Io {
             path: path.to_path_buf(),
             source,
@@ -393,27 +493,26 @@ impl E5 {
             }
             Ok(Tensor::from_vec(values, shape, device)?)
         };
-        let four_bit =
-            |names: &[String], inputs: usize, outputs: &[usize]| -> Result<QMatMul, E5Error> {
-                // Rows are independent, so matrices stacked by rows are their blocks in a row.
-                let mut data = Vec::new();
-                for (name, &rows) in names.iter().zip(outputs) {
-                    data.extend_from_slice(get(name, rows * inputs, true)?);
-                }
-                let rows: usize = outputs.iter().sum();
-                let storage = QStorage::from_data(Cow::Owned(data), device, GgmlDType::Q4_0)?;
-                Ok(QMatMul::from_qtensor(QTensor::new(
-                    storage,
-                    (rows, inputs),
-                )?)?)
-            };
-        let bias = |names: &[String], sizes: &[usize]| -> Result<Tensor, E5Error> {
-            let parts = names
-                .iter()
-                .zip(sizes)
-                .map(|(name, &n)| floats(name, &[n]))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Tensor::cat(&parts, 0)?)
+        // Rows are independent, so matrices stacked by rows are their blocks in a row.
+        let linear = |weights: &[String],
+                      biases: &[String],
+                      inputs: usize,
+                      outputs: &[usize]|
+         -> Result<QLinear, E5Error> {
+            let mut blocks = Vec::new();
+            let mut bias = Vec::new();
+            for ((weight, b), &rows) in weights.iter().zip(biases).zip(outputs) {
+                blocks.extend_from_slice(get(weight, rows * inputs, true)?);
+                bias.push(floats(b, &[rows])?);
+            }
+            let rows: usize = outputs.iter().sum();
+            Ok(QLinear::new(
+                blocks,
+                Tensor::cat(&bias, 0)?,
+                rows,
+                inputs,
+                device,
+            )?)
         };
         let norm = |prefix: &str| -> Result<Norm, E5Error> {
             Ok(Norm {
@@ -428,23 +527,11 @@ impl E5 {
             let qkv_bias = [name("q.b"), name("k.b"), name("v.b")];
             let ff = config.intermediate;
             layers.push(Layer {
-                qkv: QLinear {
-                    weight: four_bit(&qkv, h, &[h, h, h])?,
-                    bias: bias(&qkv_bias, &[h, h, h])?,
-                },
-                attention_out: QLinear {
-                    weight: four_bit(&[name("ao.w")], h, &[h])?,
-                    bias: bias(&[name("ao.b")], &[h])?,
-                },
+                qkv: linear(&qkv, &qkv_bias, h, &[h, h, h])?,
+                attention_out: linear(&[name("ao.w")], &[name("ao.b")], h, &[h])?,
                 attention_norm: norm(&name("aln"))?,
-                intermediate: QLinear {
-                    weight: four_bit(&[name("fi.w")], h, &[ff])?,
-                    bias: bias(&[name("fi.b")], &[ff])?,
-                },
-                output: QLinear {
-                    weight: four_bit(&[name("fo.w")], ff, &[h])?,
-                    bias: bias(&[name("fo.b")], &[h])?,
-                },
+                intermediate: linear(&[name("fi.w")], &[name("fi.b")], h, &[ff])?,
+                output: linear(&[name("fo.w")], &[name("fo.b")], ff, &[h])?,
                 output_norm: norm(&name("oln"))?,
             });
         }
@@ -618,7 +705,7 @@ impl E5 {
         let attended = layer
             .attention_norm
             .forward(&(layer.attention_out.forward(&context)? + x)?, self.eps)?;
-        let inner = layer.intermediate.forward(&attended)?.gelu_erf()?;
+        let inner = super::bert::gelu_erf(&layer.intermediate.forward(&attended)?.contiguous()?)?;
         layer
             .output_norm
             .forward(&(layer.output.forward(&inner)? + attended)?, self.eps)
@@ -641,31 +728,13 @@ impl E5 {
             .chunks_exact(BLOCK_BYTES)
             .zip(out.chunks_exact_mut(BLOCK))
         {
-            let scale = f16_to_f32(u16::from_le_bytes([block[0], block[1]]));
+            let scale = q4::f16_to_f32(u16::from_le_bytes([block[0], block[1]]));
             for (j, &byte) in block[2..].iter().enumerate() {
                 values[j] = (f32::from(byte & 0x0F) - 8.0) * scale;
                 values[j + 16] = (f32::from(byte >> 4) - 8.0) * scale;
             }
         }
     }
-}
-
-/// IEEE half precision to single, subnormals included.
-fn f16_to_f32(h: u16) -> f32 {
-    let sign = u32::from(h & 0x8000) << 16;
-    let exponent = u32::from((h >> 10) & 0x1F);
-    let mantissa = u32::from(h & 0x3FF);
-    let bits = match (exponent, mantissa) {
-        (0, 0) => sign,
-        (0, _) => {
-            // Subnormal: mantissa * 2^-24.
-            let magnitude = mantissa as f32 * (-24f32).exp2();
-            return if sign != 0 { -magnitude } else { magnitude };
-        }
-        (31, _) => sign | 0x7F80_0000 | (mantissa << 13),
-        _ => sign | ((exponent + 127 - 15) << 23) | (mantissa << 13),
-    };
-    f32::from_bits(bits)
 }
 
 /// `[batch, 1, 1, width]`, minus infinity where a row is padding; none without padding.

@@ -228,7 +228,7 @@ impl Encoder {
 /// with mmap and gives them back on free, so each new one page-faults in and is
 /// zeroed by the kernel: 12% of analyze's time. Keeping blocks up to 32 MB on
 /// the heap, and the heap from shrinking, lets freed blocks be reused.
-fn keep_freed_memory() {
+pub(crate) fn keep_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator parameters; it is called before the
     // encoder runs, and other threads' allocations stay valid whatever it does.
