@@ -27,9 +27,24 @@ pub struct Quantized {
 /// Quantizes `x` (`tokens` × `inputs`, row-major; `inputs` a multiple of 32).
 pub fn quantize(x: &[f32], inputs: usize) -> Quantized {
     let blocks = x.len() / BLOCK;
-    let mut values = vec![0i8; blocks * BLOCK];
-    let mut scales = vec![0f32; blocks];
-    let mut sums = vec![0i32; blocks];
+    let mut quantized = Quantized {
+        values: vec![0i8; blocks * BLOCK],
+        scales: vec![0f32; blocks],
+        sums: vec![0i32; blocks],
+        inputs,
+    };
+    quantize_into(
+        x,
+        &mut quantized.values,
+        &mut quantized.scales,
+        &mut quantized.sums,
+    );
+    quantized
+}
+
+/// [`quantize`] into given slices (a block's 32 values, its scale and its sum
+/// each), so that threads can fill disjoint parts of one [`Quantized`].
+pub fn quantize_into(x: &[f32], values: &mut [i8], scales: &mut [f32], sums: &mut [i32]) {
     for (b, block) in x.chunks_exact(BLOCK).enumerate() {
         let amax = block.iter().fold(0f32, |m, v| m.max(v.abs()));
         let scale = amax / 127.0;
@@ -46,12 +61,6 @@ pub fn quantize(x: &[f32], inputs: usize) -> Quantized {
         }
         scales[b] = scale;
         sums[b] = sum;
-    }
-    Quantized {
-        values,
-        scales,
-        sums,
-        inputs,
     }
 }
 
@@ -82,7 +91,17 @@ pub fn rows_times(
     a: &Quantized,
     out: &mut [f32],
 ) {
-    rows_times_on(weights, bias, first, count, a, out, true);
+    rows_times_on(weights, bias, first, count, a, out, Level::Best);
+}
+
+/// The instructions a product may use: the best the CPU has, or (for tests)
+/// AVX2 at most, or none.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    #[cfg_attr(not(test), allow(dead_code))]
+    Portable,
+    Avx2,
+    Best,
 }
 
 fn rows_times_on(
@@ -92,7 +111,7 @@ fn rows_times_on(
     count: usize,
     a: &Quantized,
     out: &mut [f32],
-    simd: bool,
+    level: Level,
 ) {
     let inputs = a.inputs;
     let blocks = inputs / BLOCK;
@@ -113,7 +132,29 @@ fn rows_times_on(
     }
     let tokens = a.values.len() / inputs.max(1);
     #[cfg(target_arch = "x86_64")]
-    if simd && is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+    if level == Level::Best
+        && count == ROWS
+        && is_x86_feature_detected!("avx512f")
+        && is_x86_feature_detected!("avx512vl")
+        && is_x86_feature_detected!("avx512vnni")
+    {
+        for t in 0..tokens {
+            // SAFETY: the CPU has the features the function is compiled for.
+            unsafe {
+                avx512::full(
+                    &unpacked,
+                    &scales,
+                    &bias[first..first + count],
+                    a,
+                    t,
+                    &mut out[t * count..(t + 1) * count],
+                )
+            };
+        }
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if level >= Level::Avx2 && is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
         for t in 0..tokens {
             // SAFETY: the CPU has the features the function is compiled for.
             unsafe {
@@ -153,6 +194,11 @@ fn rows_times_on(
 mod avx2 {
     use super::{BLOCK, Quantized};
     use std::arch::x86_64::*;
+
+    #[target_feature(enable = "avx2,fma")]
+    pub fn hsum_pub(v: __m256) -> f32 {
+        hsum(v)
+    }
 
     #[target_feature(enable = "avx2,fma")]
     fn hsum(v: __m256) -> f32 {
@@ -255,6 +301,62 @@ mod avx2 {
     }
 }
 
+/// With AVX-512 VNNI, `vpdpbusd` on 256 bits does the multiply and the pair
+/// sums of one block in one instruction (two with AVX2).
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::{BLOCK, Quantized, ROWS};
+    use std::arch::x86_64::*;
+
+    #[target_feature(enable = "avx2,fma,avx512f,avx512vl,avx512vnni")]
+    pub fn full(
+        unpacked: &[u8],
+        scales: &[f32],
+        bias: &[f32],
+        a: &Quantized,
+        t: usize,
+        out: &mut [f32],
+    ) {
+        let inputs = a.inputs;
+        let blocks = inputs / BLOCK;
+        assert!(
+            unpacked.len() >= ROWS * inputs
+                && scales.len() >= ROWS * blocks
+                && a.values.len() >= (t + 1) * inputs
+                && a.scales.len() >= (t + 1) * blocks
+                && a.sums.len() >= (t + 1) * blocks
+                && bias.len() >= ROWS
+                && out.len() >= ROWS
+        );
+        let mut acc = [_mm256_setzero_ps(); ROWS];
+        let mut correction = [0f32; ROWS];
+        // SAFETY: every index below is within the lengths asserted above.
+        unsafe {
+            let w = unpacked.as_ptr();
+            let x = a.values.as_ptr().add(t * inputs);
+            for b in 0..blocks {
+                let xv = _mm256_loadu_si256(x.add(b * BLOCK).cast());
+                let xs = *a.scales.get_unchecked(t * blocks + b);
+                let xsum = *a.sums.get_unchecked(t * blocks + b) as f32;
+                for r in 0..ROWS {
+                    let wv = _mm256_loadu_si256(w.add(r * inputs + b * BLOCK).cast());
+                    let products = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wv, xv);
+                    let scale = *scales.get_unchecked(r * blocks + b) * xs;
+                    acc[r] = _mm256_fmadd_ps(
+                        _mm256_cvtepi32_ps(products),
+                        _mm256_set1_ps(scale),
+                        acc[r],
+                    );
+                    correction[r] += scale * xsum;
+                }
+            }
+        }
+        for r in 0..ROWS {
+            out[r] = bias[r] + super::avx2::hsum_pub(acc[r]) - 8.0 * correction[r];
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,11 +399,16 @@ mod tests {
         let bias: Vec<f32> = (0..rows).map(|r| r as f32 * 0.1).collect();
         let a = quantize(&x, inputs);
         let mut ours = vec![0f32; 3 * rows];
-        for (first, count, simd) in [(0, ROWS, true), (ROWS, 1, true), (0, ROWS, false)] {
+        for (first, count, level) in [
+            (0, ROWS, Level::Best),
+            (ROWS, 1, Level::Best),
+            (0, ROWS, Level::Avx2),
+            (0, ROWS, Level::Portable),
+        ] {
             let mut part = vec![0f32; 3 * count];
-            rows_times_on(&weights, &bias, first, count, &a, &mut part, simd);
-            if !simd {
-                // The portable loop gives what the vector one gave.
+            rows_times_on(&weights, &bias, first, count, &a, &mut part, level);
+            if level != Level::Best {
+                // Every instruction set gives what the best one gave.
                 for t in 0..3 {
                     for r in 0..count {
                         let vector = ours[t * rows + first + r];

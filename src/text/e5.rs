@@ -287,7 +287,29 @@ impl CustomOp1 for Q4Op {
             candle_core::bail!("q4-linear: {dims:?} does not end in {}", self.inputs)
         }
         let tokens = x.len() / self.inputs;
-        let quantized = q4::quantize(x, self.inputs);
+        // Quantized in chunks of tokens on every thread, into one buffer.
+        let blocks_per_token = self.inputs / q4::BLOCK;
+        let mut quantized = q4::Quantized {
+            values: vec![0i8; x.len()],
+            scales: vec![0f32; tokens * blocks_per_token],
+            sums: vec![0i32; tokens * blocks_per_token],
+            inputs: self.inputs,
+        };
+        let chunk = 16;
+        let parts: Vec<_> = x
+            .chunks(chunk * self.inputs)
+            .zip(quantized.values.chunks_mut(chunk * self.inputs))
+            .zip(quantized.scales.chunks_mut(chunk * blocks_per_token))
+            .zip(quantized.sums.chunks_mut(chunk * blocks_per_token))
+            .collect();
+        super::on_candle_threads(
+            parts,
+            || (),
+            |(((x, values), scales), sums), _| {
+                q4::quantize_into(x, values, scales, sums);
+                true
+            },
+        );
         // One unit per group of output rows, each writing its own buffer.
         let units: Vec<(usize, Vec<f32>)> = (0..self.rows)
             .step_by(q4::ROWS)
@@ -654,9 +676,8 @@ impl E5 {
             .reshape((batch * width, h))?;
         let mut x = self.embedding_norm.forward(&embedded, self.eps)?;
         let lengths: Vec<usize> = rows.iter().map(|r| r.len()).collect();
-        let mask = padding_bias(&lengths, width, &self.device)?;
         for layer in &self.layers {
-            x = self.layer(layer, &x, batch, width, mask.as_ref())?;
+            x = self.layer(layer, &x, batch, width, &lengths)?;
         }
         let tokens = x.reshape((batch, width, h))?.to_vec3::<f32>()?;
         Ok(tokens
@@ -681,7 +702,7 @@ impl E5 {
         x: &Tensor,
         batch: usize,
         width: usize,
-        mask: Option<&Tensor>,
+        lengths: &[usize],
     ) -> candle_core::Result<Tensor> {
         let h = self.config.hidden;
         let heads = self.config.heads;
@@ -693,15 +714,32 @@ impl E5 {
             .permute((2, 0, 3, 1, 4))?
             .contiguous()?;
         let (q, k, v) = (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?);
-        let mut scores = (q.matmul(&k.t()?)? / (head_dim as f64).sqrt())?;
-        if let Some(mask) = mask {
-            scores = scores.broadcast_add(mask)?;
-        }
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-        let context = probs
-            .matmul(&v)?
-            .transpose(1, 2)?
-            .reshape((batch * width, h))?;
+        let scale = 1.0 / (head_dim as f64).sqrt();
+        let attend = |q: &Tensor, k: &Tensor, v: &Tensor| -> candle_core::Result<Tensor> {
+            let scores = (q.matmul(&k.t()?)? * scale)?;
+            candle_nn::ops::softmax_last_dim(&scores)?.matmul(v)
+        };
+        let context = if lengths.iter().all(|&n| n == width) {
+            attend(&q, &k, &v)?
+        } else {
+            // Row by row, each over its own tokens: a mask would leave exp() to
+            // work through every padded key (its underflow path is slow).
+            let mut rows = Vec::with_capacity(batch);
+            for (i, &n) in lengths.iter().enumerate() {
+                let own = |t: &Tensor| t.get(i).and_then(|t| t.narrow(1, 0, n));
+                let context = attend(&own(&q)?, &own(&k)?, &own(&v)?)?;
+                rows.push(if n < width {
+                    // Padded tokens' outputs are never read: zeros will do.
+                    let padding =
+                        Tensor::zeros((heads, width - n, head_dim), DType::F32, &self.device)?;
+                    Tensor::cat(&[context, padding], 1)?
+                } else {
+                    context
+                });
+            }
+            Tensor::stack(&rows, 0)?
+        };
+        let context = context.transpose(1, 2)?.reshape((batch * width, h))?;
         let attended = layer
             .attention_norm
             .forward(&(layer.attention_out.forward(&context)? + x)?, self.eps)?;
@@ -735,24 +773,6 @@ impl E5 {
             }
         }
     }
-}
-
-/// `[batch, 1, 1, width]`, minus infinity where a row is padding; none without padding.
-fn padding_bias(
-    lengths: &[usize],
-    width: usize,
-    device: &Device,
-) -> candle_core::Result<Option<Tensor>> {
-    if lengths.iter().all(|&n| n == width) {
-        return Ok(None);
-    }
-    let bias: Vec<f32> = lengths
-        .iter()
-        .flat_map(|&n| (0..width).map(move |i| if i < n { 0.0 } else { f32::MIN }))
-        .collect();
-    Tensor::from_vec(bias, (lengths.len(), 1, 1, width), device)?
-        .to_dtype(DType::F32)
-        .map(Some)
 }
 
 fn read_tokenizer(c: &mut Cursor<'_>) -> Result<Tokenizer, E5Error> {
