@@ -138,12 +138,19 @@ fn rows_times_on(
         && is_x86_feature_detected!("avx512vl")
         && is_x86_feature_detected!("avx512vnni")
     {
+        // Block-major scales: a block's eight rows side by side.
+        let mut by_block = vec![0f32; blocks * ROWS];
+        for r in 0..ROWS {
+            for b in 0..blocks {
+                by_block[b * ROWS + r] = scales[r * blocks + b];
+            }
+        }
         for t in 0..tokens {
             // SAFETY: the CPU has the features the function is compiled for.
             unsafe {
                 avx512::full(
                     &unpacked,
-                    &scales,
+                    &by_block,
                     &bias[first..first + count],
                     a,
                     t,
@@ -329,30 +336,32 @@ mod avx512 {
                 && out.len() >= ROWS
         );
         let mut acc = [_mm256_setzero_ps(); ROWS];
-        let mut correction = [0f32; ROWS];
-        // SAFETY: every index below is within the lengths asserted above.
+        // The eight rows' −8 offsets, one lane each.
+        let mut correction = _mm256_setzero_ps();
+        // SAFETY: every index below is within the lengths asserted above;
+        // `scales` is block-major here: the group's eight rows per block.
         unsafe {
             let w = unpacked.as_ptr();
             let x = a.values.as_ptr().add(t * inputs);
             for b in 0..blocks {
                 let xv = _mm256_loadu_si256(x.add(b * BLOCK).cast());
-                let xs = *a.scales.get_unchecked(t * blocks + b);
-                let xsum = *a.sums.get_unchecked(t * blocks + b) as f32;
-                for r in 0..ROWS {
+                let xs = _mm256_set1_ps(*a.scales.get_unchecked(t * blocks + b));
+                let xsum = _mm256_set1_ps(*a.sums.get_unchecked(t * blocks + b) as f32);
+                let row_scales = _mm256_mul_ps(_mm256_loadu_ps(scales.as_ptr().add(b * ROWS)), xs);
+                correction = _mm256_fmadd_ps(row_scales, xsum, correction);
+                for (r, acc) in acc.iter_mut().enumerate() {
                     let wv = _mm256_loadu_si256(w.add(r * inputs + b * BLOCK).cast());
                     let products = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wv, xv);
-                    let scale = *scales.get_unchecked(r * blocks + b) * xs;
-                    acc[r] = _mm256_fmadd_ps(
-                        _mm256_cvtepi32_ps(products),
-                        _mm256_set1_ps(scale),
-                        acc[r],
-                    );
-                    correction[r] += scale * xsum;
+                    let scale = _mm256_permutevar8x32_ps(row_scales, _mm256_set1_epi32(r as i32));
+                    *acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(products), scale, *acc);
                 }
             }
         }
+        let mut corrections = [0f32; ROWS];
+        // SAFETY: an unaligned store of eight floats into an array of eight.
+        unsafe { _mm256_storeu_ps(corrections.as_mut_ptr(), correction) };
         for r in 0..ROWS {
-            out[r] = bias[r] + super::avx2::hsum_pub(acc[r]) - 8.0 * correction[r];
+            out[r] = bias[r] + super::avx2::hsum_pub(acc[r]) - 8.0 * corrections[r];
         }
     }
 }
