@@ -52,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (fastest, median) = (runs[0], runs[1]);
     println!(
         "classlens candle {} ({}): {} texts, {tokens} tokens; fastest {fastest:.2} s = {:.1} texts/s, {:.0} tokens/s; median {median:.2} s = {:.1} texts/s",
-        encoder.precision().name(),
+        encoder.precision_name(),
         encoder.device_name(),
         texts.len(),
         texts.len() as f64 / fastest,

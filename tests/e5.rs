@@ -171,3 +171,26 @@ fn a_damaged_model_file_gets_a_clear_error() {
         "{error}"
     );
 }
+
+#[test]
+fn the_encoder_interface_runs_the_multilingual_model() {
+    use classlens::text::encoder::{DeviceChoice, Encoder};
+    let encoder = Encoder::load_multilingual(&model_file(), DeviceChoice::Cpu).unwrap();
+    assert!(encoder.is_multilingual());
+    assert_eq!((encoder.dim(), encoder.precision_name()), (384, "q4"));
+    let e5 = E5::load(&model_file(), &Device::Cpu).unwrap();
+    let texts = ["分数练习太难了", "fractions are hard"];
+    let passages = encoder.encode_counted(&texts, 8).unwrap();
+    let queries = encoder.encode_queries(&texts, 8).unwrap();
+    for (i, text) in texts.iter().enumerate() {
+        let direct = e5.encode(&[text], Role::Passage, 1).unwrap().remove(0);
+        let direct: Vec<f64> = direct.iter().map(|x| f64::from(*x)).collect();
+        assert!(cosine(&passages[i].0, &direct) > 0.9999);
+        assert_eq!(passages[i].1, e5.token_ids(text, Role::Passage).len());
+        assert_eq!(encoder.count_tokens(text).unwrap(), passages[i].1);
+        // The query prefix makes another vector of the same meaning.
+        let q: Vec<f64> = queries[i].iter().map(|x| f64::from(*x)).collect();
+        let c = cosine(&passages[i].0, &q);
+        assert!(c < 0.9999 && c > 0.8, "{c}");
+    }
+}

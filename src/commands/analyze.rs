@@ -100,7 +100,7 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
             serde_json::to_string_pretty(&serde_json::json!({
                 "model": model_key,
                 "device": encoder.as_ref().map(Encoder::device_name),
-                "precision": encoder.as_ref().map(|e| e.precision().name()),
+                "precision": encoder.as_ref().map(|e| e.precision_name()),
                 "encode": report,
                 "comments": insights,
                 "ability": ability,
@@ -120,7 +120,7 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
                 ", {:.0} texts/s on {}, {}",
                 report.encoded as f64 / report.seconds.max(1e-9),
                 encoder.device_name(),
-                encoder.precision().name()
+                encoder.precision_name()
             ),
             _ => String::new(),
         },

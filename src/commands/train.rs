@@ -34,7 +34,7 @@ fn sentiment(args: &TrainSentimentArgs) -> Result<()> {
         "classlens: encoding {} labelled sentences on {} ({})",
         data.examples.len(),
         encoder.device_name(),
-        encoder.precision().name()
+        encoder.precision_name()
     );
     // As analyze encodes them, so training and scoring see the same vectors.
     let normalised: Vec<String> = data

@@ -1,6 +1,7 @@
-//! The BERT encoder: texts in, L2-normalised sentence vectors out, the way
-//! sentence-transformers makes them (no padding in the tokenizer, truncation
-//! at 256 tokens, mean pooling over the attention mask).
+//! The encoder: texts in, L2-normalised sentence vectors out. Either a BERT
+//! folder read the way sentence-transformers reads it (no padding in the
+//! tokenizer, truncation at 256 tokens, mean pooling over the attention mask),
+//! or the multilingual 4-bit e5 of [`super::e5`].
 
 use std::path::Path;
 
@@ -9,6 +10,7 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::Config;
 
 use super::bert::{Bert, Precision, mean_pool_normalised};
+use super::e5::{E5, E5Error, Role};
 use tokenizers::{Tokenizer, TruncationParams};
 
 /// Characters kept of one text before tokenising: far more than 256 tokens
@@ -34,6 +36,8 @@ pub enum EncoderError {
     Candle(#[from] candle_core::Error),
     #[error("{0}")]
     Device(String),
+    #[error(transparent)]
+    E5(#[from] E5Error),
 }
 
 /// Where the encoder runs.
@@ -75,11 +79,18 @@ fn device(choice: DeviceChoice) -> Result<Device, EncoderError> {
 }
 
 pub struct Encoder {
-    model: Bert,
-    tokenizer: Tokenizer,
+    backend: Backend,
     device: Device,
-    precision: Precision,
     dim: usize,
+}
+
+enum Backend {
+    Bert {
+        model: Bert,
+        tokenizer: Box<Tokenizer>,
+        precision: Precision,
+    },
+    E5(Box<E5>),
 }
 
 /// One tokenised text, ready to batch.
@@ -142,12 +153,29 @@ impl Encoder {
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&weights, DType::F32, &device)? };
         let model = Bert::load(vb, &config, precision)?;
         Ok(Encoder {
-            model,
-            tokenizer,
+            backend: Backend::Bert {
+                model,
+                tokenizer: Box::new(tokenizer),
+                precision,
+            },
             device,
-            precision,
             dim: config.hidden_size,
         })
+    }
+
+    /// Loads the multilingual encoder from its E5S1 file.
+    pub fn load_multilingual(file: &Path, choice: DeviceChoice) -> Result<Encoder, EncoderError> {
+        let device = device(choice)?;
+        let e5 = E5::load(file, &device)?;
+        Ok(Encoder {
+            dim: e5.dim(),
+            backend: Backend::E5(Box::new(e5)),
+            device,
+        })
+    }
+
+    pub fn is_multilingual(&self) -> bool {
+        matches!(self.backend, Backend::E5(_))
     }
 
     pub fn dim(&self) -> usize {
@@ -158,17 +186,50 @@ impl Encoder {
         if self.device.is_cuda() { "cuda" } else { "cpu" }
     }
 
+    /// The BERT encoder's precision; the multilingual one computes in f32
+    /// between its 4-bit products (see [`Encoder::precision_name`]).
     pub fn precision(&self) -> Precision {
-        self.precision
+        match &self.backend {
+            Backend::Bert { precision, .. } => *precision,
+            Backend::E5(_) => Precision::F32,
+        }
     }
 
-    /// Tokens per text after truncation, [CLS] and [SEP] included.
+    pub fn precision_name(&self) -> &'static str {
+        match &self.backend {
+            Backend::Bert { precision, .. } => precision.name(),
+            Backend::E5(_) => "q4",
+        }
+    }
+
+    /// Tokens per text after truncation, [CLS] and [SEP] included (for the
+    /// multilingual encoder, every window's).
     pub fn count_tokens(&self, text: &str) -> Result<usize, EncoderError> {
-        let encoding = self
-            .tokenizer
-            .encode(clip(text), true)
-            .map_err(|e| EncoderError::Tokenize(e.to_string()))?;
-        Ok(encoding.get_ids().len())
+        match &self.backend {
+            Backend::Bert { tokenizer, .. } => {
+                let encoding = tokenizer
+                    .encode(clip(text), true)
+                    .map_err(|e| EncoderError::Tokenize(e.to_string()))?;
+                Ok(encoding.get_ids().len())
+            }
+            Backend::E5(e5) => Ok(e5.token_ids(clip(text), Role::Passage).len()),
+        }
+    }
+
+    /// Vectors of texts that are searched with: the multilingual encoder reads
+    /// them as queries, the BERT one as any text.
+    pub fn encode_queries(
+        &self,
+        texts: &[&str],
+        batch_size: usize,
+    ) -> Result<Vec<Vec<f32>>, EncoderError> {
+        match &self.backend {
+            Backend::Bert { .. } => self.encode(texts, batch_size),
+            Backend::E5(e5) => {
+                let clipped: Vec<&str> = texts.iter().map(|t| clip(t)).collect();
+                Ok(e5.encode(&clipped, Role::Query, batch_size)?)
+            }
+        }
     }
 
     /// One vector per text, in order. Texts are batched by similar length so
@@ -187,10 +248,23 @@ impl Encoder {
         texts: &[&str],
         batch_size: usize,
     ) -> Result<Vec<(Vec<f32>, usize)>, EncoderError> {
+        let (model, tokenizer) = match &self.backend {
+            Backend::Bert {
+                model, tokenizer, ..
+            } => (model, tokenizer),
+            Backend::E5(e5) => {
+                let clipped: Vec<&str> = texts.iter().map(|t| clip(t)).collect();
+                let vectors = e5.encode(&clipped, Role::Passage, batch_size)?;
+                return Ok(vectors
+                    .into_iter()
+                    .zip(&clipped)
+                    .map(|(v, t)| (v, e5.token_ids(t, Role::Passage).len()))
+                    .collect());
+            }
+        };
         let mut tokens = Vec::with_capacity(texts.len());
         for (index, text) in texts.iter().enumerate() {
-            let encoding = self
-                .tokenizer
+            let encoding = tokenizer
                 .encode(clip(text), true)
                 .map_err(|e| EncoderError::Tokenize(e.to_string()))?;
             tokens.push(Tokens {
@@ -201,7 +275,7 @@ impl Encoder {
         tokens.sort_by_key(|t| t.ids.len());
         let mut out = vec![(Vec::new(), 0); texts.len()];
         for batch in tokens.chunks(batch_size.max(1)) {
-            let vectors = self.encode_batch(batch)?;
+            let vectors = self.encode_batch(model, batch)?;
             for (t, v) in batch.iter().zip(vectors) {
                 out[t.index] = (v, t.ids.len());
             }
@@ -209,7 +283,7 @@ impl Encoder {
         Ok(out)
     }
 
-    fn encode_batch(&self, batch: &[Tokens]) -> Result<Vec<Vec<f32>>, EncoderError> {
+    fn encode_batch(&self, model: &Bert, batch: &[Tokens]) -> Result<Vec<Vec<f32>>, EncoderError> {
         let lengths: Vec<usize> = batch.iter().map(|t| t.ids.len()).collect();
         let width = lengths.iter().copied().max().unwrap_or(0).max(1);
         let mut ids = Vec::with_capacity(batch.len() * width);
@@ -219,7 +293,7 @@ impl Encoder {
             ids.extend(std::iter::repeat_n(0u32, width - t.ids.len()));
         }
         let ids = Tensor::from_vec(ids, (batch.len(), width), &self.device)?;
-        let hidden = self.model.forward(&ids, &lengths)?;
+        let hidden = model.forward(&ids, &lengths)?;
         Ok(mean_pool_normalised(&hidden, &lengths)?)
     }
 }
