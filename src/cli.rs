@@ -96,6 +96,11 @@ pub struct TrainSentimentArgs {
     #[command(flatten)]
     pub encoder: EncoderArgs,
 
+    /// Train over the multilingual encoder (multilingual-e5-small, 4-bit; fetched if absent)
+    /// instead of all-MiniLM-L6-v2. The analysis does not use such a head yet.
+    #[arg(long)]
+    pub multilingual: bool,
+
     /// Print the training report as JSON
     #[arg(long)]
     pub json: bool,

@@ -4,6 +4,8 @@ use super::analyze::{encoder_key, load_encoder};
 use crate::cli::{TrainCommand, TrainSentimentArgs};
 use crate::text;
 use crate::text::bert::Precision;
+use crate::text::encoder::Encoder;
+use crate::text::model;
 use crate::text::train::{self, DataSet};
 
 pub fn run(command: TrainCommand) -> Result<()> {
@@ -24,12 +26,26 @@ fn sentiment(args: &TrainSentimentArgs) -> Result<()> {
         }
         data
     };
-    let (checked, model_key) = encoder_key(&args.encoder)?;
-    // f32 unless asked otherwise: the head should not depend on whether this
-    // CPU has bfloat16 (vectors differ by a cosine of 5e-5 between the two).
-    let mut encoder_args = args.encoder.clone();
-    encoder_args.precision = Some(encoder_args.precision.unwrap_or(Precision::F32));
-    let encoder = load_encoder(&encoder_args, checked)?;
+    let (encoder, model_key) = if args.multilingual {
+        let manifest = model::multilingual_manifest();
+        let dir = model::multilingual_dir();
+        let info = match model::verify(&manifest, &dir) {
+            Ok(info) => info,
+            Err(_) => model::fetch(&manifest, &dir, &mut |step| eprintln!("classlens: {step}"))?,
+        };
+        let file = info.dir.join(manifest.weights_file());
+        (
+            Encoder::load_multilingual(&file, args.encoder.device)?,
+            info.cache_key(),
+        )
+    } else {
+        let (checked, model_key) = encoder_key(&args.encoder)?;
+        // f32 unless asked otherwise: the head should not depend on whether this
+        // CPU has bfloat16 (vectors differ by a cosine of 5e-5 between the two).
+        let mut encoder_args = args.encoder.clone();
+        encoder_args.precision = Some(encoder_args.precision.unwrap_or(Precision::F32));
+        (load_encoder(&encoder_args, checked)?, model_key)
+    };
     eprintln!(
         "classlens: encoding {} labelled sentences on {} ({})",
         data.examples.len(),
@@ -49,7 +65,7 @@ fn sentiment(args: &TrainSentimentArgs) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     head.save(&args.out)?;
-    let command = if args.data.is_empty() {
+    let mut command = if args.data.is_empty() {
         format!("classlens train sentiment --seed {}", args.seed)
     } else {
         format!(
@@ -62,6 +78,9 @@ fn sentiment(args: &TrainSentimentArgs) -> Result<()> {
                 .join(" ")
         )
     };
+    if args.multilingual {
+        command.push_str(" --multilingual");
+    }
     let markdown = args.out.with_extension("md");
     std::fs::write(&markdown, report.markdown(&command))
         .with_context(|| format!("cannot write {}", markdown.display()))?;

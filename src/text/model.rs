@@ -138,6 +138,13 @@ pub fn multilingual_manifest() -> Manifest {
         .expect("models/multilingual-e5-small.toml parses")
 }
 
+/// Where the multilingual model lives: CLASSLENS_MULTILINGUAL_DIR, else the data folder.
+pub fn multilingual_dir() -> PathBuf {
+    std::env::var_os("CLASSLENS_MULTILINGUAL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| default_model_dir(&multilingual_manifest()))
+}
+
 /// Where the default model lives unless --model-dir says otherwise.
 /// The embedding cache's key for a model: another model (or other weights)
 /// means other vectors, so it names both.
