@@ -2,7 +2,7 @@
 //! file, one per line) encoded as passages in batches, one warm-up pass, then
 //! the fastest of 3 timed passes. Prints texts/s, tokens/s and peak RSS.
 //!
-//! `cargo bench --bench e5 -- MODEL_FILE TEXTS.csv [N] [--column text]`
+//! `cargo bench --bench e5 -- MODEL_FILE TEXTS.csv [N] [--column text] [--dump VECTORS.f32]`
 
 mod common;
 
@@ -43,6 +43,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|t| e5.token_ids(t, Role::Passage).len())
         .sum();
     e5.encode(&refs[..refs.len().min(64)], Role::Passage, 32)?;
+    if let Some(path) = args
+        .iter()
+        .position(|a| a == "--dump")
+        .and_then(|i| args.get(i + 1))
+    {
+        // The vectors themselves, as a headerless f32 matrix (for offline studies).
+        let vectors = e5.encode(&refs, Role::Passage, 32)?;
+        let bytes: Vec<u8> = vectors
+            .iter()
+            .flatten()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        std::fs::write(path, bytes)?;
+        println!("wrote {} vectors to {path}", vectors.len());
+        return Ok(());
+    }
     let mut best = f64::INFINITY;
     for _ in 0..3 {
         let started = Instant::now();
