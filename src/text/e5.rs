@@ -608,11 +608,28 @@ impl E5 {
         role: Role,
         batch: usize,
     ) -> Result<Vec<Vec<f32>>, E5Error> {
+        Ok(self
+            .encode_counted(texts, role, batch)?
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect())
+    }
+
+    /// Like [`E5::encode`], each vector with the tokens it was made from
+    /// (`<s>` and `</s>` included, as [`E5::token_ids`] counts them).
+    pub fn encode_counted(
+        &self,
+        texts: &[&str],
+        role: Role,
+        batch: usize,
+    ) -> Result<Vec<(Vec<f32>, usize)>, E5Error> {
         let h = self.config.hidden;
         // Every window of every text: (text, ids with <s> and </s>, weight).
         let mut windows: Vec<(usize, Vec<u32>, f32)> = Vec::new();
+        let mut counts = Vec::with_capacity(texts.len());
         for (i, text) in texts.iter().enumerate() {
             let content = self.tokenizer.encode(&format!("{}{text}", role.prefix()));
+            counts.push(content.len() + 2);
             let chunks: Vec<&[u32]> = if content.is_empty() {
                 vec![&[]]
             } else {
@@ -645,12 +662,13 @@ impl E5 {
         Ok(sums
             .into_iter()
             .zip(weights)
-            .map(|(mut v, w)| {
+            .zip(counts)
+            .map(|((mut v, w), count)| {
                 let w = if w > 0.0 { w } else { 1.0 };
                 v.iter_mut().for_each(|x| *x /= w);
                 let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
                 v.iter_mut().for_each(|x| *x /= norm);
-                v
+                (v, count)
             })
             .collect())
     }

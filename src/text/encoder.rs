@@ -254,12 +254,7 @@ impl Encoder {
             } => (model, tokenizer),
             Backend::E5(e5) => {
                 let clipped: Vec<&str> = texts.iter().map(|t| clip(t)).collect();
-                let vectors = e5.encode(&clipped, Role::Passage, batch_size)?;
-                return Ok(vectors
-                    .into_iter()
-                    .zip(&clipped)
-                    .map(|(v, t)| (v, e5.token_ids(t, Role::Passage).len()))
-                    .collect());
+                return Ok(e5.encode_counted(&clipped, Role::Passage, batch_size)?);
             }
         };
         let mut tokens = Vec::with_capacity(texts.len());
