@@ -197,6 +197,27 @@ fn rows_times_on(
     }
 }
 
+/// Whether a whole group of [`ROWS`] rows and token `t` lie within the
+/// slices: the vector kernels index them unchecked.
+#[cfg(target_arch = "x86_64")]
+fn group_fits(
+    unpacked: &[u8],
+    scales: &[f32],
+    bias: &[f32],
+    a: &Quantized,
+    t: usize,
+    out: &[f32],
+) -> bool {
+    let blocks = a.inputs / BLOCK;
+    unpacked.len() >= ROWS * a.inputs
+        && scales.len() >= ROWS * blocks
+        && a.values.len() >= (t + 1) * a.inputs
+        && a.scales.len() >= (t + 1) * blocks
+        && a.sums.len() >= (t + 1) * blocks
+        && bias.len() >= ROWS
+        && out.len() >= ROWS
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use super::{BLOCK, Quantized};
@@ -269,15 +290,7 @@ mod avx2 {
         const R: usize = super::ROWS;
         let inputs = a.inputs;
         let blocks = inputs / BLOCK;
-        assert!(
-            unpacked.len() >= R * inputs
-                && scales.len() >= R * blocks
-                && a.values.len() >= (t + 1) * inputs
-                && a.scales.len() >= (t + 1) * blocks
-                && a.sums.len() >= (t + 1) * blocks
-                && bias.len() >= R
-                && out.len() >= R
-        );
+        assert!(super::group_fits(unpacked, scales, bias, a, t, out));
         let ones = _mm256_set1_epi16(1);
         let mut acc = [_mm256_setzero_ps(); R];
         let mut correction = [0f32; R];
@@ -326,15 +339,7 @@ mod avx512 {
     ) {
         let inputs = a.inputs;
         let blocks = inputs / BLOCK;
-        assert!(
-            unpacked.len() >= ROWS * inputs
-                && scales.len() >= ROWS * blocks
-                && a.values.len() >= (t + 1) * inputs
-                && a.scales.len() >= (t + 1) * blocks
-                && a.sums.len() >= (t + 1) * blocks
-                && bias.len() >= ROWS
-                && out.len() >= ROWS
-        );
+        assert!(super::group_fits(unpacked, scales, bias, a, t, out));
         let mut acc = [_mm256_setzero_ps(); ROWS];
         // The eight rows' −8 offsets, one lane each.
         let mut correction = _mm256_setzero_ps();
