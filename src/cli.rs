@@ -65,6 +65,77 @@ pub enum Command {
     Sentiment(SentimentArgs),
     /// Find comments by meaning, closest first (after `classlens analyze`)
     Search(SearchArgs),
+    /// A student's suggested resources with their reasons, and learning path (computed by
+    /// `classlens analyze`); pin, hide or clear a resource for them
+    Recommend(RecommendArgs),
+    /// Compare the recommender with simple baselines on the last weeks of the school's history,
+    /// held out
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    /// The student's id
+    #[arg(long)]
+    pub student: String,
+
+    /// How many suggestions to show
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub k: u32,
+
+    /// Always suggest this resource to the student first
+    #[arg(long, value_name = "RESOURCE", conflicts_with_all = ["hide", "clear"])]
+    pub pin: Option<String>,
+
+    /// Never suggest this resource to the student
+    #[arg(long, value_name = "RESOURCE", conflicts_with = "clear")]
+    pub hide: Option<String>,
+
+    /// Undo a pin or hide
+    #[arg(long, value_name = "RESOURCE")]
+    pub clear: Option<String>,
+
+    /// Print as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Weeks held out at the end (the ranker trains on the same number of weeks before them)
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=26))]
+    pub weeks: u32,
+
+    /// List length the metrics are taken at
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub k: u32,
+
+    /// A/B: configuration A's gap priority (extra log-odds per SD of skill need)
+    #[arg(long, default_value_t = 0.0)]
+    pub gap_a: f64,
+
+    /// A/B: configuration B's gap priority (B is what analyze uses by default)
+    #[arg(long, default_value_t = 0.75)]
+    pub gap_b: f64,
+
+    /// A/B: configuration A's diversity (0 by score alone, toward 1 more spread)
+    #[arg(long, default_value_t = 0.5)]
+    pub diversity_a: f64,
+
+    /// A/B: configuration B's diversity
+    #[arg(long, default_value_t = 0.5)]
+    pub diversity_b: f64,
+
+    /// Evaluate on about one student in N (a district's history need not fit in memory)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub sample: u64,
+
+    #[command(flatten)]
+    pub encoder: EncoderArgs,
+
+    /// Print as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -225,6 +296,15 @@ pub struct AnalyzeArgs {
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub batch_size: u32,
 
+    /// Suggestions: extra log-odds per SD of skill need, how much closing gaps outweighs what
+    /// students would pick anyway (0: what they would pick)
+    #[arg(long, default_value_t = 0.75)]
+    pub gap_priority: f64,
+
+    /// Suggestions: 0 by score alone, toward 1 more spread over skills and kinds
+    #[arg(long, default_value_t = 0.5, value_parser = unit_interval)]
+    pub diversity: f64,
+
     /// Print the outcome as JSON
     #[arg(long)]
     pub json: bool,
@@ -335,4 +415,11 @@ pub struct QueryArgs {
     /// At most this many rows (default: 1000 on screen, all of them with --csv or --json)
     #[arg(long)]
     pub limit: Option<usize>,
+}
+
+fn unit_interval(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!("{text:?} is not a number from 0 to 1")),
+    }
 }

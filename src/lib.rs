@@ -4,6 +4,7 @@ pub mod ability;
 pub mod cli;
 mod commands;
 pub mod config;
+pub mod recommend;
 pub mod store;
 pub mod synth;
 pub mod text;

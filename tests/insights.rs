@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{classlens_at, fetched, json_output, query_i64, query_string, succeeded};
+use common::{analyze, classlens_at, fetched, json_output, query_i64, query_string, succeeded};
 
 /// The default demo school (600 students), analysed for every test here, and
 /// analysed a second time at once (tests only read it afterwards: a writer
@@ -27,17 +27,6 @@ fn demo_and_second_analysis() -> &'static (PathBuf, serde_json::Value) {
 
 fn demo() -> &'static Path {
     &demo_and_second_analysis().0
-}
-
-fn analyze(db: &Path) -> serde_json::Value {
-    json_output(&[
-        "analyze".as_ref(),
-        "--json".as_ref(),
-        "--db".as_ref(),
-        db.as_os_str(),
-        "--model-dir".as_ref(),
-        fetched().as_os_str(),
-    ])
 }
 
 fn ratio(db: &Path, sql: &str) -> f64 {

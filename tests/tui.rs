@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use classlens::store::ingest::IngestOptions;
+use classlens::store::recommend::Action as Action2;
 use classlens::store::{Access, Store};
 use classlens::tui::app::{Action, App, InputKind, Loadable, Message, Section, ViewId};
 use classlens::tui::data::{RosterColumn, Scope, StudentRow};
@@ -46,6 +47,12 @@ fn school_db() -> &'static Path {
         insights::refresh(&mut store, &key, &head).expect("comments analysed");
         classlens::ability::school::refresh(&mut store).expect("abilities fitted");
         classlens::ability::school::refresh_risk(&mut store).expect("risk rules applied");
+        classlens::recommend::school::refresh(
+            &mut store,
+            &key,
+            &classlens::recommend::ranker::Settings::default(),
+        )
+        .expect("suggestions made");
         db
     })
 }
@@ -167,6 +174,9 @@ fn snapshot_views(width: u16, height: u16) {
     insta::assert_snapshot!(format!("query_result_{size}"), h.screen());
     h.keys([Action::Show(ViewId::Items)]);
     insta::assert_snapshot!(format!("items_{size}"), h.screen());
+    // The class open in Class is the one whose suggestions it counts.
+    h.keys([Action::Show(ViewId::Suggested)]);
+    insta::assert_snapshot!(format!("suggested_{size}"), h.screen());
     h.keys([Action::ToggleHelp]);
     insta::assert_snapshot!(format!("help_{size}"), h.screen());
 }
@@ -192,6 +202,9 @@ fn the_student_sections_one_at_a_time_on_a_narrow_screen() {
         if section == Section::Ability {
             insta::assert_snapshot!("student_ability_80x24", screen);
         }
+        if section == Section::Suggestions {
+            insta::assert_snapshot!("student_suggestions_80x24", screen);
+        }
         // The focused section is the one panel drawn, under a thick border.
         assert!(
             screen.contains(&format!("┏ {} ", section.title())),
@@ -199,7 +212,7 @@ fn the_student_sections_one_at_a_time_on_a_narrow_screen() {
         );
         h.keys([Action::Right]);
     }
-    h.keys([Action::Right, Action::Right]);
+    h.keys([Action::Right, Action::Right, Action::Right]);
     insta::assert_snapshot!("student_activity_80x24", h.screen());
 }
 
@@ -709,6 +722,10 @@ fn the_student_view_shows_mood_and_interests_with_evidence() {
     );
     for i in &detail.interests {
         assert!(i.comments + i.searches > 0);
+    }
+    // The panel has room for the strongest two (each with its latest text);
+    // the rest scroll into view.
+    for i in detail.interests.iter().take(2) {
         assert!(screen.contains(&i.skill), "{} missing:\n{screen}", i.skill);
     }
 }
@@ -814,4 +831,86 @@ fn the_item_analysis_puts_flagged_items_first_and_sorts_and_filters() {
         .keys([Action::Submit]);
     let left = shown(&h);
     assert!(!left.is_empty() && left.iter().all(|i| i.skill == "Fractions"));
+}
+
+/// The student's suggestions with their reasons and path; `p` on one pins
+/// it: the worker writes it (reopening the file for writing) and the list
+/// comes back with it first; `d` hides another, and read-only refuses both.
+#[test]
+fn suggestions_show_reasons_and_a_pin_from_the_dashboard_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("school.duckdb");
+    std::fs::copy(school_db(), &db).unwrap();
+    let theme = Theme {
+        color: true,
+        ascii: false,
+    };
+    let mut app = App::new("school.duckdb".into(), theme, (160, 48));
+    let mut store = Some(Store::open_read_only(&db, false).unwrap());
+    fn drive(
+        app: &mut App,
+        store: &mut Option<Store>,
+        mut requests: classlens::tui::app::Requests,
+    ) {
+        while !requests.is_empty() {
+            let mut next = Vec::new();
+            for (ticket, request) in requests {
+                let answer = worker::handle_mut(store, request);
+                next.extend(app.update(Action::Answer(ticket, Box::new(answer))));
+            }
+            requests = next;
+        }
+    }
+    let run = |app: &mut App, store: &mut Option<Store>, actions: Vec<Action>| {
+        for action in actions {
+            let requests = app.update(action);
+            drive(app, store, requests);
+        }
+    };
+    let requests = app.start();
+    drive(&mut app, &mut store, requests);
+    run(&mut app, &mut store, vec![Action::Open, Action::Open]);
+    let suggestions = app.student.detail.ready().unwrap().suggestions.clone();
+    assert_eq!(suggestions.len(), 10);
+    assert!(suggestions.iter().all(|s| !s.reasons.is_empty()));
+    while app.section() != Section::Suggestions {
+        run(&mut app, &mut store, vec![Action::Right]);
+    }
+    // Pin the third: it comes back first, marked.
+    run(
+        &mut app,
+        &mut store,
+        vec![
+            Action::Down,
+            Action::Down,
+            Action::Override(Some(Action2::Pin)),
+        ],
+    );
+    let detail = app.student.detail.ready().unwrap();
+    assert_eq!(
+        detail.suggestions[0].resource_id,
+        suggestions[2].resource_id
+    );
+    assert!(detail.suggestions[0].pinned);
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    terminal.draw(|frame| views::render(&app, frame)).unwrap();
+    let screen = screen_text(terminal.backend());
+    assert!(screen.contains("[pinned]"), "{screen}");
+    // Hide the one now second: gone.
+    let second = detail.suggestions[1].resource_id.clone();
+    run(
+        &mut app,
+        &mut store,
+        vec![
+            Action::Top,
+            Action::Down,
+            Action::Override(Some(Action2::Hide)),
+        ],
+    );
+    let detail = app.student.detail.ready().unwrap();
+    assert!(!detail.suggestions.iter().any(|s| s.resource_id == second));
+    // Read-only: refused, nothing sent.
+    app.writable = false;
+    assert!(app.update(Action::Override(None)).is_empty());
+    assert!(matches!(app.message, Some(Message::Error(_))));
 }

@@ -3,6 +3,7 @@ use anyhow::Result;
 use super::progress::{Counter, thousands};
 use crate::ability::school;
 use crate::cli::{AnalyzeArgs, DbArgs, EncoderArgs};
+use crate::recommend::{self, ranker::Settings};
 use crate::text::encoder::Encoder;
 use crate::text::model::ModelInfo;
 use crate::text::model::cache_key;
@@ -94,6 +95,11 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
     let insights = insights::refresh(&mut store, &model_key, &head)?;
     let ability = school::refresh(&mut store)?;
     let risk = school::refresh_risk(&mut store)?;
+    let settings = Settings {
+        gap_priority: args.gap_priority,
+        diversity: args.diversity,
+    };
+    let suggestions = recommend::school::refresh(&mut store, &model_key, &settings)?;
     if args.json {
         println!(
             "{}",
@@ -105,6 +111,7 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
                 "comments": insights,
                 "ability": ability,
                 "risk": risk,
+                "recommendations": suggestions,
             }))?
         );
         return Ok(());
@@ -186,6 +193,23 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
         thousands(risk.falling as u64),
         thousands(risk.disengaged as u64),
         risk.seconds
+    );
+    println!(
+        "suggestions: {} for {} students, {} learning-path steps; ranker trained on {} rows ({} completions){} in {:.1} s",
+        thousands(suggestions.suggestions as u64),
+        thousands(suggestions.students as u64),
+        thousands(suggestions.path_steps as u64),
+        thousands(suggestions.trained_rows as u64),
+        thousands(suggestions.trained_completions as u64),
+        if suggestions.pins + suggestions.hides > 0 {
+            format!(
+                "; {} pins and {} hides kept",
+                suggestions.pins, suggestions.hides
+            )
+        } else {
+            String::new()
+        },
+        suggestions.seconds
     );
     Ok(())
 }

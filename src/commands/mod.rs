@@ -3,11 +3,13 @@
 mod ability;
 mod analyze;
 mod demo;
+mod eval;
 mod ingest;
 mod irt;
 mod model;
 mod progress;
 mod query;
+mod recommend;
 mod search;
 mod sentiment;
 mod stats;
@@ -36,6 +38,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Train(command)) => train::run(command),
         Some(Command::Sentiment(args)) => sentiment::run(&cli.db, &args),
         Some(Command::Search(args)) => search::run(&cli.db, &args),
+        Some(Command::Recommend(args)) => recommend::run(&cli.db, &args),
+        Some(Command::Eval(args)) => eval::run(&cli.db, &args),
         None => overview(&cli.db, &cli.ui),
     }
 }

@@ -221,6 +221,10 @@ pub struct StudentDetail {
     /// One per ability, in the same order; made from the rest by
     /// [`crate::ability::explain::student`] (the store only reads).
     pub explanations: Vec<Explanation>,
+    /// Suggested resources with their reasons, and the learning path (empty
+    /// before the recommendation stage).
+    pub suggestions: Vec<crate::store::recommend::StudentSuggestion>,
+    pub learning_path: Vec<crate::store::recommend::StudentStep>,
 }
 
 use crate::ability::explain::Explanation;
@@ -514,6 +518,8 @@ impl Store {
             answers: self.student_answers(student_id)?,
             trends: self.student_trends(student_id)?,
             explanations: Vec::new(),
+            suggestions: self.student_recommendations(student_id)?,
+            learning_path: self.student_path(student_id)?,
         })
     }
 }

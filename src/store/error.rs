@@ -52,6 +52,9 @@ pub enum StoreError {
     #[error("{0}")]
     BadQuery(String),
 
+    #[error("there is no {what} {id:?} in the database")]
+    NotFound { what: &'static str, id: String },
+
     #[error("DuckDB failed while {context}: {source}")]
     Db {
         context: String,

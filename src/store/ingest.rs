@@ -323,6 +323,9 @@ impl Store {
             self.create_typed_view(table, files, &staged)?;
             self.check_duplicates(table, &mut findings)?;
             self.check_references(table, &planned, &mut findings)?;
+            if table.name == "skill_prereqs" {
+                self.check_prereq_cycles(&mut findings)?;
+            }
             self.match_stored(table)?;
             if table.kind == TableKind::Event {
                 self.check_conflicts(table, &mut findings)?;
@@ -774,6 +777,47 @@ impl Store {
                 )
             });
         }
+        Ok(())
+    }
+
+    /// Prerequisites stored and given must not go round in a circle: the
+    /// learning path could not order them. Names the cycle on the given row
+    /// that closes it.
+    fn check_prereq_cycles(&self, findings: &mut Findings) -> Result<(), StoreError> {
+        let context = "checking skill prerequisites for cycles";
+        let given: Vec<(String, String, i64, i64)> = self.rows(
+            "SELECT skill_id, prereq_id, __file, __row FROM typed_skill_prereqs
+             WHERE skill_id IS NOT NULL AND prereq_id IS NOT NULL ORDER BY __file, __row",
+            [],
+            context,
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        let mut edges: Vec<(String, String)> = self.rows(
+            "SELECT skill_id, prereq_id FROM skill_prereqs",
+            [],
+            context,
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        edges.extend(given.iter().map(|g| (g.0.clone(), g.1.clone())));
+        let Some(cycle) = crate::recommend::path::cycle_in(&edges) else {
+            return Ok(());
+        };
+        let in_cycle = |a: &str, b: &str| cycle.windows(2).any(|w| w[0] == a && w[1] == b);
+        let closing = given.iter().rev().find(|g| in_cycle(&g.0, &g.1));
+        let reason = format!(
+            "makes the prerequisites circular: {}; a learning path needs each skill after its prerequisites",
+            cycle.join(" needs ")
+        );
+        findings.total += 1;
+        findings.push(match closing {
+            Some(g) => Found::new(
+                g.2.max(0) as usize,
+                At::Row(g.3.max(0) as u64),
+                Some("prereq_id".to_string()),
+                reason,
+            ),
+            None => Found::new(0, At::File, None, reason),
+        });
         Ok(())
     }
 

@@ -6,6 +6,7 @@ pub mod embeddings;
 mod error;
 pub mod ingest;
 pub mod insights;
+pub mod recommend;
 pub mod reports;
 pub mod tables;
 
@@ -54,6 +55,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         8,
         "mastery",
         include_str!("../../queries/schema/008_mastery.sql"),
+    ),
+    (
+        9,
+        "recommend",
+        include_str!("../../queries/schema/009_recommend.sql"),
     ),
 ];
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::store::ability::ItemAnalysis;
 use crate::store::dashboard::{CommentFeed, ResourceUse, StudentDetail};
+use crate::store::recommend::SuggestedResource;
 use crate::store::reports::{self, QueryResult, Report};
 
 use super::data::{
@@ -27,10 +28,11 @@ pub enum ViewId {
     Comments,
     Queries,
     Items,
+    Suggested,
 }
 
 impl ViewId {
-    pub const ALL: [ViewId; 8] = [
+    pub const ALL: [ViewId; 9] = [
         ViewId::Classes,
         ViewId::Class,
         ViewId::Student,
@@ -39,6 +41,7 @@ impl ViewId {
         ViewId::Comments,
         ViewId::Queries,
         ViewId::Items,
+        ViewId::Suggested,
     ];
 
     pub fn title(self) -> &'static str {
@@ -51,6 +54,7 @@ impl ViewId {
             ViewId::Comments => "Comments",
             ViewId::Queries => "Queries",
             ViewId::Items => "Items",
+            ViewId::Suggested => "Suggested",
         }
     }
 
@@ -83,6 +87,8 @@ pub enum Action {
     StartMeaning,
     StartSql,
     StartExport,
+    /// Pin, hide or (None) clear the selected suggestion for the student.
+    Override(Option<crate::store::recommend::Action>),
     Type(char),
     Erase,
     Submit,
@@ -146,6 +152,7 @@ pub enum Message {
 pub enum Section {
     Skills,
     Ability,
+    Suggestions,
     Activity,
     Comments,
     Searches,
@@ -155,9 +162,10 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 8] = [
+    pub const ALL: [Section; 9] = [
         Section::Skills,
         Section::Ability,
+        Section::Suggestions,
         Section::Activity,
         Section::Comments,
         Section::Searches,
@@ -170,6 +178,7 @@ impl Section {
         match self {
             Section::Skills => "Skills",
             Section::Ability => "Ability, and why",
+            Section::Suggestions => "Suggested next, and why",
             Section::Activity => "Activity",
             Section::Comments => "Comments",
             Section::Searches => "Searches",
@@ -185,6 +194,7 @@ impl Section {
             Section::Paths => "Paths",
             Section::Resources => "Viewed",
             Section::Ability => "Ability",
+            Section::Suggestions => "Next",
             Section::Insights => "Interests",
             other => other.title(),
         }
@@ -200,6 +210,7 @@ enum Job {
     Resources,
     Comments,
     Items,
+    Suggested,
     Query,
     Export,
 }
@@ -230,6 +241,13 @@ pub struct SkillsPane {
 pub struct ResourcesPane {
     pub data: Loadable<Vec<ResourceUse>>,
     pub listing: Listing,
+}
+
+/// Which resources are suggested most, to the class open in Class or to everyone.
+#[derive(Debug, Default)]
+pub struct SuggestedPane {
+    pub data: Loadable<(Option<String>, Vec<SuggestedResource>)>,
+    pub selected: usize,
 }
 
 #[derive(Debug, Default)]
@@ -283,6 +301,7 @@ pub struct App {
     pub skills: SkillsPane,
     pub resources: ResourcesPane,
     pub items: ItemsPane,
+    pub suggested: SuggestedPane,
     pub comments: CommentsPane,
     pub queries: QueriesPane,
     /// The encoder's folder for searches by meaning (None: the installed default).
@@ -290,6 +309,8 @@ pub struct App {
     pub input: Option<Input>,
     pub message: Option<Message>,
     pub help: bool,
+    /// Whether the teacher may change anything (pins and hides); false with --read-only.
+    pub writable: bool,
     pub quit: bool,
     pub tick: u64,
     next_ticket: u64,
@@ -320,6 +341,7 @@ impl App {
             skills: SkillsPane::default(),
             resources: ResourcesPane::default(),
             items: ItemsPane::default(),
+            suggested: SuggestedPane::default(),
             comments: CommentsPane::default(),
             model_dir: std::env::var_os("CLASSLENS_MODEL_DIR").map(PathBuf::from),
             queries: QueriesPane {
@@ -335,6 +357,7 @@ impl App {
             input: None,
             message: None,
             help: false,
+            writable: true,
             quit: false,
             tick: 0,
             next_ticket: 0,
@@ -395,6 +418,49 @@ impl App {
         let ticket = Ticket(self.next_ticket);
         self.latest.insert(job, ticket);
         (ticket, request)
+    }
+
+    /// Pins, hides or clears the suggestion under the cursor of the student's
+    /// "Suggested next" section; the worker stores it and recomputes their list.
+    fn override_selected(&mut self, action: Option<crate::store::recommend::Action>) -> Requests {
+        if self.view != ViewId::Student || self.section() != Section::Suggestions {
+            return Vec::new();
+        }
+        if !self.writable {
+            self.message = Some(Message::Error(
+                "read-only: pins and hides need the dashboard without --read-only".into(),
+            ));
+            return Vec::new();
+        }
+        let (Some(student_id), Some(detail)) =
+            (self.student.student_id.clone(), self.student.detail.ready())
+        else {
+            return Vec::new();
+        };
+        let Some(s) = detail.suggestions.get(self.student.scroll) else {
+            self.message = Some(Message::Info(
+                "select a suggestion (Up/Down) to pin or hide it".into(),
+            ));
+            return Vec::new();
+        };
+        let resource_id = s.resource_id.clone();
+        self.message = Some(Message::Info(format!(
+            "{} {} for {student_id}…",
+            match action {
+                Some(crate::store::recommend::Action::Pin) => "pinning",
+                Some(crate::store::recommend::Action::Hide) => "hiding",
+                None => "clearing",
+            },
+            s.title
+        )));
+        vec![self.ask(
+            Job::Student,
+            Request::Override {
+                student_id,
+                resource_id,
+                action,
+            },
+        )]
     }
 
     /// Takes the answer if it is the latest of its kind; a stale one is dropped.
@@ -489,6 +555,7 @@ impl App {
                 self.start_export();
                 Vec::new()
             }
+            Action::Override(action) => self.override_selected(action),
             Action::Type(c) => self.edit(|text| text.push(c)),
             Action::Erase => self.edit(|text| {
                 text.pop();
@@ -547,6 +614,19 @@ impl App {
             ViewId::Items if matches!(self.items.data, Loadable::NotAsked) => {
                 self.items.data = Loadable::Loading;
                 requests.push(self.ask(Job::Items, Request::Items));
+            }
+            ViewId::Suggested => {
+                let class = self.comments_class();
+                let current = match &self.suggested.data {
+                    Loadable::Ready((c, _)) => *c == class,
+                    Loadable::Loading => true,
+                    _ => false,
+                };
+                if !current {
+                    self.suggested.data = Loadable::Loading;
+                    self.suggested.selected = 0;
+                    requests.push(self.ask(Job::Suggested, Request::Suggested(class)));
+                }
             }
             ViewId::Comments => {
                 let class = self.comments_class();
@@ -712,6 +792,10 @@ impl App {
             }
             ViewId::Resources => self.resources.listing.move_by(delta),
             ViewId::Items => self.items.listing.move_by(delta),
+            ViewId::Suggested => {
+                let len = self.suggested.data.ready().map_or(0, |d| d.1.len());
+                self.suggested.selected = step(self.suggested.selected, len);
+            }
             ViewId::Comments => self.comments.listing.move_by(delta),
             ViewId::Queries => {
                 if self.queries.in_results {
@@ -734,6 +818,8 @@ impl App {
             Section::Skills => d.skills.len(),
             // The flags, the legend, then two lines per skill (estimate, explanation).
             Section::Ability => d.risk.len() + 2 + 2 * d.abilities.len(),
+            // One stop per suggestion, then per step of the path.
+            Section::Suggestions => d.suggestions.len() + d.learning_path.len(),
             Section::Activity => d.weeks.len(),
             Section::Comments => d.comments.len(),
             Section::Searches => d.searches.len(),
@@ -1125,7 +1211,20 @@ impl App {
                 }
                 match result {
                     Ok(detail) => self.student.detail = Loadable::Ready(detail),
+                    // A pin or hide that failed keeps the student on screen.
+                    Err(e) if self.student.detail.ready().is_some() => {
+                        self.message = Some(Message::Error(e));
+                    }
                     Err(e) => fail(&mut self.student.detail, &mut self.message, e),
+                }
+            }
+            Answer::Suggested(class, result) => {
+                if !self.accept(Job::Suggested, ticket) {
+                    return Vec::new();
+                }
+                match result {
+                    Ok(rows) => self.suggested.data = Loadable::Ready((class, rows)),
+                    Err(e) => fail(&mut self.suggested.data, &mut self.message, e),
                 }
             }
             Answer::Skills(result) => {
@@ -1210,6 +1309,7 @@ impl App {
                         Job::Skills => self.skills.data = Loadable::Failed(error.clone()),
                         Job::Resources => self.resources.data = Loadable::Failed(error.clone()),
                         Job::Items => self.items.data = Loadable::Failed(error.clone()),
+                        Job::Suggested => self.suggested.data = Loadable::Failed(error.clone()),
                         Job::Comments => self.comments.data = Loadable::Failed(error.clone()),
                         Job::Query => self.queries.result = Loadable::Failed(error.clone()),
                         Job::Export => {}

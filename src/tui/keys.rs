@@ -8,8 +8,8 @@ use super::app::{Action, App, ViewId};
 /// The help overlay's lines: (keys, what they do).
 pub const HELP: &[(&str, &str)] = &[
     (
-        "1-8, Tab, Shift-Tab",
-        "views: Classes Class Student Skills Resources Comments Queries Items",
+        "1-9, Tab, Shift-Tab",
+        "views: Classes Class Student Skills Resources Comments Queries Items Suggested",
     ),
     (
         "Up/Down, j/k",
@@ -33,6 +33,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("f", "find comments by meaning (Esc: the latest again)"),
     (":", "type one SELECT to run, read-only"),
     ("x", "export the query result to a CSV file"),
+    (
+        "p / d / u",
+        "in a student's suggestions: pin, hide, or undo either for that student",
+    ),
     ("?", "this help"),
     ("q, Ctrl-C", "quit"),
 ];
@@ -57,7 +61,7 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
     let action = match key.code {
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Char('?') => Action::ToggleHelp,
-        KeyCode::Char(c @ '1'..='8') => Action::Show(ViewId::ALL[(c as usize) - ('1' as usize)]),
+        KeyCode::Char(c @ '1'..='9') => Action::Show(ViewId::ALL[(c as usize) - ('1' as usize)]),
         KeyCode::Tab => Action::NextView,
         KeyCode::BackTab => Action::PrevView,
         KeyCode::Esc | KeyCode::Backspace => Action::Back,
@@ -78,6 +82,9 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('f') => Action::StartMeaning,
         KeyCode::Char(':') => Action::StartSql,
         KeyCode::Char('x') => Action::StartExport,
+        KeyCode::Char('p') => Action::Override(Some(crate::store::recommend::Action::Pin)),
+        KeyCode::Char('d') => Action::Override(Some(crate::store::recommend::Action::Hide)),
+        KeyCode::Char('u') => Action::Override(None),
         _ => return None,
     };
     Some(action)

@@ -76,6 +76,7 @@ pub fn run(path: &Path, theme: Theme, allow_upgrade: bool) -> anyhow::Result<()>
 
     let size = terminal.size()?;
     let mut app = App::new(path.to_path_buf(), theme, (size.width, size.height));
+    app.writable = allow_upgrade;
     let send = |requests: app::Requests| {
         for request in requests {
             // A closed channel means the worker died; its panic message is on

@@ -26,6 +26,8 @@ pub enum Request {
     Resources,
     /// Every item's estimates, for the item analysis.
     Items,
+    /// Resources by how often they are suggested, to a class or (None) the school.
+    Suggested(Option<String>),
     /// The latest comments of a class (None: the school).
     Comments(Option<String>),
     /// Comments closest in meaning to `query`; the encoder is loaded on the first.
@@ -42,6 +44,12 @@ pub enum Request {
         sql: String,
         path: PathBuf,
     },
+    /// Pin, hide or (None) clear a resource for a student, then their detail again.
+    Override {
+        student_id: String,
+        resource_id: String,
+        action: Option<crate::store::recommend::Action>,
+    },
 }
 
 #[derive(Debug)]
@@ -52,6 +60,10 @@ pub enum Answer {
     Skills(Result<SkillsData, String>),
     Resources(Result<Vec<ResourceUse>, String>),
     Items(Result<Vec<crate::store::ability::ItemAnalysis>, String>),
+    Suggested(
+        Option<String>,
+        Result<Vec<crate::store::recommend::SuggestedResource>, String>,
+    ),
     Comments(Result<CommentFeed, String>),
     Query(String, Result<Arc<QueryResult>, String>),
     Exported(PathBuf, Result<usize, String>),
@@ -114,6 +126,14 @@ pub fn handle(store: &Store, request: Request) -> Answer {
                 .query_text(&sql, QUERY_ROWS)
                 .map(Arc::new)
                 .map_err(text),
+        ),
+        Request::Suggested(class) => {
+            let rows = store.suggested_most(class.as_deref()).map_err(text);
+            Answer::Suggested(class, rows)
+        }
+        Request::Override { student_id, .. } => Answer::Student(
+            student_id,
+            Err("pins and hides are written by the dashboard's worker".into()),
         ),
         Request::Export { sql, path } => {
             let outcome = export(store, &sql, &path);
@@ -214,6 +234,50 @@ fn export(store: &Store, sql: &str, path: &std::path::Path) -> Result<usize, Str
     Ok(result.rows.len())
 }
 
+/// Like [`handle`], and also the one request that writes: a pin or hide.
+/// DuckDB lets a process write only with the file to itself, so the
+/// read-only connection is closed for it and opened again after; `store` is
+/// None only if that reopening failed.
+pub fn handle_mut(store: &mut Option<Store>, request: Request) -> Answer {
+    let Request::Override {
+        student_id,
+        resource_id,
+        action,
+    } = request
+    else {
+        return match store {
+            Some(store) => handle(store, request),
+            None => Answer::Crashed("the database could not be opened again".into()),
+        };
+    };
+    let Some(open) = store.take() else {
+        return Answer::Crashed("the database could not be opened again".into());
+    };
+    let path = open.path().to_path_buf();
+    drop(open);
+    let written = (|| -> Result<(), String> {
+        let mut writer =
+            Store::open(&path, crate::store::Access::ReadWrite).map_err(|e| e.to_string())?;
+        writer
+            .set_override(&student_id, &resource_id, action)
+            .map_err(|e| e.to_string())?;
+        crate::recommend::school::refresh_student(&mut writer, &student_id)
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })();
+    match Store::open_read_only(&path, false) {
+        Ok(reader) => {
+            let answer = match written {
+                Ok(()) => handle(&reader, Request::Student(student_id)),
+                Err(e) => Answer::Student(student_id, Err(e)),
+            };
+            *store = Some(reader);
+            answer
+        }
+        Err(e) => Answer::Crashed(format!("the database could not be opened again: {e}")),
+    }
+}
+
 /// The worker thread's name; the panic hook knows it by this.
 pub const THREAD: &str = "classlens-db";
 
@@ -227,9 +291,10 @@ pub fn spawn<M: Send + 'static>(
     std::thread::Builder::new()
         .name(THREAD.into())
         .spawn(move || {
+            let mut store = Some(store);
             for (ticket, request) in requests {
                 let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    handle(&store, request)
+                    handle_mut(&mut store, request)
                 }))
                 .unwrap_or_else(|panic| {
                     let text = panic

@@ -235,3 +235,15 @@ pub fn json_output<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).expect("JSON output")
 }
+
+/// `classlens analyze --json` on `db` with the fetched model, its report parsed.
+pub fn analyze(db: &Path) -> serde_json::Value {
+    json_output(&[
+        "analyze".as_ref(),
+        "--json".as_ref(),
+        "--db".as_ref(),
+        db.as_os_str(),
+        "--model-dir".as_ref(),
+        fetched().as_os_str(),
+    ])
+}

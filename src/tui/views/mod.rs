@@ -8,6 +8,7 @@ mod queries;
 mod resources;
 mod skills;
 mod student;
+mod suggested;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -49,6 +50,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         ViewId::Comments => comments::render(app, frame, body),
         ViewId::Queries => queries::render(app, frame, body),
         ViewId::Items => items::render(app, frame, body),
+        ViewId::Suggested => suggested::render(app, frame, body),
     }
     render_status(app, frame, status);
     if app.help {
@@ -194,14 +196,15 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
 
 fn hints(app: &App) -> &'static str {
     match app.view {
-        ViewId::Classes => "Enter open  ↑↓ move  1-8 views  ? help  q quit",
+        ViewId::Classes => "Enter open  ↑↓ move  1-9 views  ? help  q quit",
         ViewId::Class => "Enter student  s/←→ sort  S reverse  / filter  Esc back  ? help",
-        ViewId::Student => "←→ section  ↑↓ scroll  Esc back  ? help  q quit",
+        ViewId::Student => "←→ section  ↑↓ scroll  p/d/u pin/hide  Esc back  ? help",
         ViewId::Skills => "↑↓ skill  ←→ classes  Esc back  ? help  q quit",
         ViewId::Resources => "s/←→ sort  S reverse  / filter  Esc back  ? help",
         ViewId::Comments => "Enter student  ←→ mood  / filter  f meaning  Esc back  ? help",
         ViewId::Queries => "Enter run  : SQL  x export CSV  Esc back  ? help",
         ViewId::Items => "s/←→ sort  S reverse  / filter  Esc back  ? help",
+        ViewId::Suggested => "↑↓ move  2 pick a class first for its view  Esc back  ? help",
     }
 }
 

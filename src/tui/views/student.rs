@@ -115,10 +115,11 @@ fn section_tabs(app: &App, frame: &mut Frame, area: Rect) {
 fn grid(app: &App, d: &StudentDetail, frame: &mut Frame, area: Rect) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
-    let [skills, ability, resources] = Layout::vertical([
+    let [skills, ability, suggestions, resources] = Layout::vertical([
+        Constraint::Percentage(22),
         Constraint::Percentage(30),
-        Constraint::Percentage(40),
         Constraint::Percentage(30),
+        Constraint::Percentage(18),
     ])
     .areas(left);
     let [activity, comments, lists, insights] = Layout::vertical([
@@ -133,6 +134,7 @@ fn grid(app: &App, d: &StudentDetail, frame: &mut Frame, area: Rect) {
     for (section, area) in [
         (Section::Skills, skills),
         (Section::Ability, ability),
+        (Section::Suggestions, suggestions),
         (Section::Resources, resources),
         (Section::Activity, activity),
         (Section::Comments, comments),
@@ -187,6 +189,21 @@ fn draw_section(app: &App, d: &StudentDetail, section: Section, frame: &mut Fram
             frame.render_widget(table, area);
         }
         Section::Activity => activity(app, d, frame, area, block),
+        Section::Suggestions => {
+            let (lines, selected_line) = suggestions(app, d, focused.then_some(scroll));
+            // Keep the selected stop in sight: scroll by lines to it.
+            let visible = usize::from(area.height.saturating_sub(2)).max(1);
+            let from = selected_line.map_or(0, |l| (l + 2).saturating_sub(visible));
+            list(
+                app,
+                frame,
+                area,
+                block,
+                lines,
+                from,
+                "No suggestions yet: run classlens analyze to make them.",
+            );
+        }
         Section::Ability => {
             let lines = ability(app, d);
             list(
@@ -283,6 +300,89 @@ fn draw_section(app: &App, d: &StudentDetail, section: Section, frame: &mut Fram
             list(app, frame, area, block, lines, scroll, "");
         }
     }
+}
+
+/// Each suggestion (title, then its reasons), then the learning path; the
+/// stop at `selected` (suggestions first, then steps) highlighted. Returns the
+/// lines and the line the selected stop starts on.
+fn suggestions<'a>(
+    app: &App,
+    d: &'a StudentDetail,
+    selected: Option<usize>,
+) -> (Vec<Line<'a>>, Option<usize>) {
+    let t = &app.theme;
+    let mut lines: Vec<Line> = Vec::new();
+    let mut selected_line = None;
+    if d.suggestions.is_empty() && d.learning_path.is_empty() {
+        return (lines, None);
+    }
+    for (i, s) in d.suggestions.iter().enumerate() {
+        let here = selected == Some(i);
+        if here {
+            selected_line = Some(lines.len());
+        }
+        let title_style = if here { t.selected() } else { t.title() };
+        let mut spans = vec![
+            Span::styled(format!("{:>2}. ", s.rank), t.dim()),
+            Span::styled(s.title.clone(), title_style),
+            Span::styled(
+                format!(
+                    "  {} · {} · {:.0}% likely right",
+                    s.kind,
+                    if s.skill.is_empty() {
+                        "no skill"
+                    } else {
+                        &s.skill
+                    },
+                    100.0 * s.predicted_success
+                ),
+                t.dim(),
+            ),
+        ];
+        if s.pinned {
+            spans.insert(1, Span::styled("[pinned] ", t.accent()));
+        }
+        lines.push(Line::from(spans));
+        let reasons: Vec<&str> = s
+            .reasons
+            .iter()
+            .map(String::as_str)
+            .filter(|r| *r != "pinned by a teacher")
+            .collect();
+        lines.push(Line::from(Span::raw(format!("    {}", reasons.join("; ")))));
+    }
+    if !d.learning_path.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "Learning path, prerequisites first:",
+            t.header(),
+        )));
+        for (i, step) in d.learning_path.iter().enumerate() {
+            let here = selected == Some(d.suggestions.len() + i);
+            if here {
+                selected_line = Some(lines.len());
+            }
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:>2}. ", step.step), t.dim()),
+                Span::styled(
+                    step.skill.clone(),
+                    if here { t.selected() } else { t.title() },
+                ),
+                Span::raw(format!(": {}", step.why)),
+                Span::styled(
+                    match &step.resource {
+                        Some(r) => format!("  {} {r}", if t.ascii { "->" } else { "→" }),
+                        None => "  (every resource of it done)".to_string(),
+                    },
+                    t.dim(),
+                ),
+            ]));
+        }
+    }
+    lines.push(Line::from(Span::styled(
+        "p pins the selected suggestion, d hides it, u undoes either.",
+        t.dim(),
+    )));
+    (lines, selected_line)
 }
 
 /// Abilities on this scale's ends, in logits: almost every student lies within.

@@ -1,0 +1,8 @@
+-- One student's stored suggestions, with the resource and its skill.
+SELECT r.rank, r.resource_id, res.title, res.kind, coalesce(k.name, '') AS skill, r.score,
+       r.pinned, r.predicted_success, r.mastery, r.reasons
+FROM recommendations r
+JOIN resources res USING (resource_id)
+LEFT JOIN skills k ON k.skill_id = res.skill_id
+WHERE r.student_id = $1
+ORDER BY r.rank;
