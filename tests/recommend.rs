@@ -448,3 +448,25 @@ fn the_ranker_beats_popularity_twice_over_and_every_single_signal() {
         "{text}"
     );
 }
+
+/// One student's suggestions made on demand, from the stored inputs and
+/// crowd signals, are the ones analyze stored for them.
+#[test]
+fn suggestions_on_demand_match_the_stored_ones() {
+    let store = Store::open(demo(), Access::ReadOnly).unwrap();
+    for id in ["s000001", "s000150", "s000333", "s000600"] {
+        let (made, ctx) = school::on_demand(&store, id, school::STORED).unwrap();
+        let fresh: Vec<&str> = made
+            .suggestions
+            .iter()
+            .map(|s| ctx.catalog.resources[s.resource].id.as_str())
+            .collect();
+        let stored: Vec<String> = store
+            .student_recommendations(id)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.resource_id)
+            .collect();
+        assert_eq!(fresh, stored, "{id}");
+    }
+}

@@ -105,7 +105,7 @@ fn upgrading_to_the_weekly_summary_fills_it_from_the_events() {
         // Back to how classlens before the summary left a database.
         let conn = duckdb::Connection::open(&db).unwrap();
         conn.execute_batch(
-            "DROP TABLE activity_weekly; DROP TABLE embeddings; DROP TABLE item_estimates; DROP TABLE ability_estimates; DROP TABLE ability_source; DROP TABLE insight_source; DROP TABLE comment_insights; DROP TABLE topic_prototypes; DROP TABLE search_insights; DROP TABLE interest_profiles; DROP TABLE student_topics; DROP TABLE mastery; DROP TABLE ability_trends; DROP TABLE mastery_drift; DROP TABLE risk_flags; DROP TABLE recommendation_overrides; DROP TABLE recommendations; DROP TABLE learning_paths; DROP TABLE ranker_weights; DROP TABLE resource_signals; DROP TABLE class_recent_opens; DROP TABLE class_recent_skills; DROP TABLE ranker_source; DELETE FROM schema_version WHERE version >= 4;",
+            "DROP TABLE activity_weekly; DROP TABLE embeddings; DROP TABLE item_estimates; DROP TABLE ability_estimates; DROP TABLE ability_source; DROP TABLE insight_source; DROP TABLE comment_insights; DROP TABLE topic_prototypes; DROP TABLE search_insights; DROP TABLE interest_profiles; DROP TABLE student_topics; DROP TABLE mastery; DROP TABLE ability_trends; DROP TABLE mastery_drift; DROP TABLE risk_flags; DROP TABLE recommendation_overrides; DROP TABLE recommendations; DROP TABLE learning_paths; DROP TABLE ranker_weights; DROP TABLE resource_signals; DROP TABLE class_recent_opens; DROP TABLE class_recent_skills; DROP TABLE ranker_source; DROP TABLE recommend_inputs; DELETE FROM schema_version WHERE version >= 4;",
         )
         .unwrap();
     }

@@ -14,7 +14,7 @@ use super::path::{self, PathError, Step};
 use super::ranker::{self, Overrides, Ranker, Settings, Suggestion};
 use super::{CLASS_DAYS, Catalog, Context, Crowd, Kind, RECENT_DAYS, Resource, Skill, Student};
 use crate::store::recommend::{
-    Action, PathRow, RankerRow, RankerSource, RecommendationRow, Signals,
+    Action, InputRow, PathRow, RankerRow, RankerSource, RecommendationRow, Signals,
 };
 use crate::store::{Store, StoreError};
 
@@ -55,7 +55,7 @@ pub struct RecommendReport {
 /// their vectors from `model`), in id order.
 pub fn catalog(store: &Store, model: &str) -> Result<Catalog, RecommendError> {
     let mut catalog = catalog_without_vectors(store)?;
-    let rows = store.resource_rows()?;
+    let rows = store.resource_rows(true)?;
     let hashes: Vec<String> = rows
         .iter()
         .map(|r| crate::text::text_hash(&crate::text::normalise(&r.text)))
@@ -103,7 +103,7 @@ fn catalog_without_vectors(store: &Store) -> Result<Catalog, RecommendError> {
         }
     }
     let resources = store
-        .resource_rows()?
+        .resource_rows(false)?
         .into_iter()
         .map(|r| Resource {
             skill: r.skill_id.as_ref().and_then(|s| index.get(s).copied()),
@@ -340,12 +340,18 @@ pub struct Now {
 /// One student's context, from what the last analysis stored about everyone
 /// else: a handful of small reads, for suggestions on demand.
 pub fn context_for(store: &Store, student_id: &str) -> Result<Context, RecommendError> {
-    let source = store
-        .ranker_source()?
-        .ok_or_else(|| RecommendError::NotAnalysed)?;
-    let (class_id, class_size) = store
-        .student_class(student_id)?
-        .ok_or_else(|| RecommendError::UnknownStudent(student_id.to_string()))?;
+    let inputs = store.student_inputs(student_id)?;
+    let Some((class_id, class_size)) = inputs
+        .iter()
+        .find(|i| i.0 == "class")
+        .and_then(|i| Some((i.1.clone()?, i.2.unwrap_or(0.0))))
+    else {
+        // Not there when analyze last ran (or not at all).
+        return Err(match store.student_class(student_id)? {
+            Some(_) => RecommendError::NotAnalysed,
+            None => RecommendError::UnknownStudent(student_id.to_string()),
+        });
+    };
     let mut catalog = catalog_without_vectors(store)?;
     let signals = store.resource_signals()?;
     let resource_index: HashMap<String, usize> = catalog
@@ -355,7 +361,7 @@ pub fn context_for(store: &Store, student_id: &str) -> Result<Context, Recommend
         .map(|(i, r)| (r.id.clone(), i))
         .collect();
     let mut crowd = Crowd::empty(catalog.resources.len(), 1);
-    crowd.class_sizes[0] = u32::try_from(class_size).unwrap_or(u32::MAX);
+    crowd.class_sizes[0] = class_size as u32;
     for (r, completions, interest_mean, vector) in signals {
         if let Some(&r) = resource_index.get(&r) {
             crowd.completions[r] = u32::try_from(completions).unwrap_or(0);
@@ -380,39 +386,23 @@ pub fn context_for(store: &Store, student_id: &str) -> Result<Context, Recommend
         }
     }
     let mut student = Student::new(student_id, 0, catalog.skills.len());
-    for (_, k, theta, sd) in store.stored_abilities(Some(student_id))? {
-        if let Some(&k) = skill_index.get(&k) {
-            student.ability[k] = Some((theta, sd));
-        }
-    }
-    student.interest = store
-        .interest_vectors(&source.model, Some(student_id))?
-        .into_iter()
-        .next()
-        .map(|p| p.1);
-    for (_, r, completed) in store.engagement(Some(student_id))? {
-        if let Some(&r) = resource_index.get(&r) {
-            student.engagement.insert(r, if completed { 2 } else { 1 });
-        }
-    }
-    if let Some(now) = source.as_of {
-        let since = now + 1 - RECENT_DAYS * DAY;
-        let mut work: HashMap<usize, f64> = HashMap::new();
-        for (_, r, views) in store.recent_views(since, Some(student_id))? {
-            if let Some(&r) = resource_index.get(&r) {
-                student.recent_resources.push(r);
-                if let Some(k) = catalog.resources[r].skill {
-                    *work.entry(k).or_insert(0.0) += views as f64;
-                }
+    for (kind, key, x, y, vector) in inputs {
+        let skill = key.as_deref().and_then(|k| skill_index.get(k)).copied();
+        let resource = key.as_deref().and_then(|k| resource_index.get(k)).copied();
+        match (kind.as_str(), skill, resource) {
+            ("ability", Some(k), _) => {
+                student.ability[k] = x.zip(y);
             }
-        }
-        for (_, k, answers) in store.recent_answers(since, Some(student_id))? {
-            if let Some(&k) = skill_index.get(&k) {
-                *work.entry(k).or_insert(0.0) += answers as f64;
+            ("engaged", _, Some(r)) => {
+                student.engagement.insert(r, x.map_or(1, |l| l as u8));
             }
+            ("recent_skill", Some(k), _) => {
+                student.recent_skills.insert(k, x.unwrap_or(0.0));
+            }
+            ("recent_resource", _, Some(r)) => student.recent_resources.push(r),
+            ("interest", _, _) => student.interest = vector,
+            _ => {}
         }
-        let total: f64 = work.values().sum();
-        student.recent_skills = work.into_iter().map(|(k, c)| (k, c / total)).collect();
     }
     Ok(Context {
         catalog,
@@ -579,7 +569,11 @@ pub fn refresh(
         diversity: settings.diversity,
         as_of: now,
     };
-    store.save_recommendations(&recs, &paths, &weights, &source, &signals)?;
+    let inputs = ctx.students.iter().flat_map(|s| {
+        let class = (&class_ids[s.class], ctx.crowd.class_sizes[s.class]);
+        inputs_of(&ctx.catalog, s, class)
+    });
+    store.save_recommendations(&recs, &paths, &weights, &source, &signals, inputs)?;
     Ok(RecommendReport {
         students: ctx.students.len(),
         suggestions: recs.len(),
@@ -590,6 +584,47 @@ pub fn refresh(
         hides,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// A student's own inputs as rows (see queries/schema/010_recommend_inputs.sql),
+/// written in student order; [`context_for`] reads them back.
+fn inputs_of(catalog: &Catalog, s: &Student, class: (&String, u32)) -> Vec<InputRow> {
+    let (skills, resources) = (&catalog.skills, &catalog.resources);
+    let row = |kind, key: Option<&String>, x, y| InputRow {
+        student_id: s.id.clone(),
+        kind,
+        key: key.cloned(),
+        x,
+        y,
+        vector: None,
+    };
+    let mut rows = vec![row("class", Some(class.0), Some(f64::from(class.1)), None)];
+    for (k, a) in s.ability.iter().enumerate() {
+        if let Some((theta, sd)) = a {
+            rows.push(row("ability", Some(&skills[k].id), Some(*theta), Some(*sd)));
+        }
+    }
+    for (&r, &level) in &s.engagement {
+        rows.push(row(
+            "engaged",
+            Some(&resources[r].id),
+            Some(f64::from(level)),
+            None,
+        ));
+    }
+    for (&k, &share) in &s.recent_skills {
+        rows.push(row("recent_skill", Some(&skills[k].id), Some(share), None));
+    }
+    for &r in &s.recent_resources {
+        rows.push(row("recent_resource", Some(&resources[r].id), None, None));
+    }
+    if let Some(v) = &s.interest {
+        rows.push(InputRow {
+            vector: Some(v.clone()),
+            ..row("interest", None, None, None)
+        });
+    }
+    rows
 }
 
 /// Per-class maps flattened to (class id, key's id, value) rows.
@@ -653,9 +688,11 @@ pub fn on_demand(
     student_id: &str,
     k: usize,
 ) -> Result<(ForStudent, Context), RecommendError> {
+    let Some((ranker, settings)) = stored_ranker(store)? else {
+        return Err(RecommendError::NotAnalysed);
+    };
     let ctx = context_for(store, student_id)?;
     let order = path::order(&ctx.catalog.skills)?;
-    let (ranker, settings) = stored_ranker(store)?;
     let (overrides, _, _) = overrides_by_student(store, &ctx, Some(student_id))?;
     let o = overrides.get(&0).cloned().unwrap_or_default();
     let made = for_student(&ctx, 0, &ranker, &settings, &o, &order, k);
@@ -671,10 +708,10 @@ pub fn refresh_student(store: &mut Store, student_id: &str) -> Result<ForStudent
     Ok(made)
 }
 
-/// The ranker and settings the last analysis used (the prior and defaults before any).
-pub fn stored_ranker(store: &Store) -> Result<(Ranker, Settings), RecommendError> {
+/// The ranker and settings the last analysis used, if it made suggestions.
+pub fn stored_ranker(store: &Store) -> Result<Option<(Ranker, Settings)>, RecommendError> {
     let Some(source) = store.ranker_source()? else {
-        return Ok((Ranker::prior(), Settings::default()));
+        return Ok(None);
     };
     let mut ranker = Ranker::prior();
     ranker.examples = source.examples as usize;
@@ -688,13 +725,13 @@ pub fn stored_ranker(store: &Store) -> Result<(Ranker, Settings), RecommendError
             ranker.scales[j] = row.scale;
         }
     }
-    Ok((
+    Ok(Some((
         ranker,
         Settings {
             gap_priority: source.gap_priority,
             diversity: source.diversity,
         },
-    ))
+    )))
 }
 
 /// Offline evaluation on the school's own history: the last `weeks` held out.

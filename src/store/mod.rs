@@ -61,6 +61,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "recommend",
         include_str!("../../queries/schema/009_recommend.sql"),
     ),
+    (
+        10,
+        "recommend_inputs",
+        include_str!("../../queries/schema/010_recommend_inputs.sql"),
+    ),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -83,6 +83,26 @@ pub struct Signals {
     pub class_skills: Vec<(String, String, f64)>,
 }
 
+/// One row of `recommend_inputs`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputRow {
+    pub student_id: String,
+    pub kind: &'static str,
+    pub key: Option<String>,
+    pub x: Option<f64>,
+    pub y: Option<f64>,
+    pub vector: Option<Vec<f32>>,
+}
+
+/// A stored input as read back: (kind, key, x, y, vector).
+pub type StoredInput = (
+    String,
+    Option<String>,
+    Option<f64>,
+    Option<f64>,
+    Option<Vec<f32>>,
+);
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RankerRow {
     pub feature: String,
@@ -178,17 +198,23 @@ impl Store {
         })
     }
 
-    pub fn resource_rows(&self) -> Result<Vec<ResourceRow>, StoreError> {
-        self.rows(sql!("resources"), [], "reading resources", |r| {
-            Ok(ResourceRow {
-                resource_id: r.get(0)?,
-                title: r.get(1)?,
-                kind: r.get(2)?,
-                skill_id: r.get(3)?,
-                difficulty: r.get(4)?,
-                text: r.get(5)?,
-            })
-        })
+    /// The catalog's resources; `with_text` adds the text analyze encodes for each.
+    pub fn resource_rows(&self, with_text: bool) -> Result<Vec<ResourceRow>, StoreError> {
+        self.rows(
+            sql!("resources"),
+            params![with_text],
+            "reading resources",
+            |r| {
+                Ok(ResourceRow {
+                    resource_id: r.get(0)?,
+                    title: r.get(1)?,
+                    kind: r.get(2)?,
+                    skill_id: r.get(3)?,
+                    difficulty: r.get(4)?,
+                    text: r.get(5)?,
+                })
+            },
+        )
     }
 
     /// (student, class); `sample` > 1 keeps about one in `sample`, the same
@@ -320,6 +346,25 @@ impl Store {
         )
     }
 
+    /// One student's stored inputs: (kind, key, x, y, vector).
+    pub fn student_inputs(&self, student_id: &str) -> Result<Vec<StoredInput>, StoreError> {
+        self.rows(
+            sql!("student_inputs"),
+            params![student_id],
+            "reading a student's inputs",
+            |r| {
+                let vector: Option<Vec<u8>> = r.get(4)?;
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    vector.map(|v| vector_of(&v)),
+                ))
+            },
+        )
+    }
+
     /// (skill, share of the class's recent work).
     pub fn class_recent_skills(&self, class_id: &str) -> Result<Vec<(String, f64)>, StoreError> {
         self.rows(
@@ -405,6 +450,7 @@ impl Store {
         ranker: &[RankerRow],
         source: &RankerSource,
         signals: &Signals,
+        inputs: impl Iterator<Item = InputRow>,
     ) -> Result<(), StoreError> {
         let context = "storing recommendations";
         self.require_write(context)?;
@@ -413,7 +459,7 @@ impl Store {
             "DELETE FROM recommendations; DELETE FROM learning_paths;
              DELETE FROM ranker_weights; DELETE FROM ranker_source;
              DELETE FROM resource_signals; DELETE FROM class_recent_opens;
-             DELETE FROM class_recent_skills;",
+             DELETE FROM class_recent_skills; DELETE FROM recommend_inputs;",
         )
         .context(context)?;
         append_recommendations(&tx, recommendations, paths, context)?;
@@ -434,6 +480,20 @@ impl Store {
             for (c, r, students) in &signals.class_opens {
                 appender
                     .append_row(params![c, r, students])
+                    .context(context)?;
+            }
+            appender.flush().context(context)?;
+            let mut appender = tx.appender("recommend_inputs").context(context)?;
+            for i in inputs {
+                appender
+                    .append_row(params![
+                        i.student_id,
+                        i.kind,
+                        i.key,
+                        i.x,
+                        i.y,
+                        i.vector.as_deref().map(bytes_of)
+                    ])
                     .context(context)?;
             }
             appender.flush().context(context)?;
