@@ -240,6 +240,39 @@ fn query_string_of(db: &Path, sql: &str) -> String {
     common::query_string(db, sql)
 }
 
+/// A resource tied to no skill: every feature still has a value (need 0,
+/// prerequisites met, fit against the student's mean ability), it is scored
+/// like any other, and a teacher can pin it.
+#[test]
+fn a_resource_with_no_skill_is_scored_and_can_be_pinned() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = copy_of_demo(dir.path());
+    let more = write(
+        dir.path(),
+        "resources.csv",
+        "resource_id,kind,title,description,skill_id,difficulty,minutes\n\
+         rfree,article,How to Plan Your Revision Week,A study-skills guide for any subject,,,12\n",
+    );
+    succeeded(classlens_at(&db, &["ingest", &more.to_string_lossy()]));
+    analyze(&db);
+    let pinned = recommend(&db, &["--student", "s000003", "--pin", "rfree"]);
+    let first = &pinned["suggestions"][0];
+    assert_eq!(first["resource_id"], "rfree");
+    assert_eq!(first["skill"], "");
+    assert!(first["mastery"].is_null(), "{first}");
+    assert!(first["score"].as_f64().unwrap().is_finite());
+    let p = first["predicted_success"].as_f64().unwrap();
+    assert!(p > 0.0 && p < 1.0, "{first}");
+    // Unpinned it competes on its score: finite for everyone, never NaN.
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM recommendations WHERE resource_id = 'rfree' AND NOT isfinite(score)"
+        ),
+        0
+    );
+}
+
 /// A student with no history at all, and one who completed every resource.
 #[test]
 fn a_new_student_and_one_who_completed_everything_still_get_suggestions() {
