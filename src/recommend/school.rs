@@ -237,18 +237,8 @@ pub fn context_now(store: &Store, model: &str) -> Result<Now, RecommendError> {
         .enumerate()
         .map(|(i, s)| (s.0.clone(), i))
         .collect();
-    let skill_index: HashMap<String, usize> = catalog
-        .skills
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.id.clone(), i))
-        .collect();
-    let resource_index: HashMap<String, usize> = catalog
-        .resources
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.clone(), i))
-        .collect();
+    let skill_index = catalog.skill_index();
+    let resource_index = catalog.resource_index();
     let mut students: Vec<Student> = ids
         .iter()
         .map(|(id, class)| Student::new(id, *class, catalog.skills.len()))
@@ -258,7 +248,7 @@ pub fn context_now(store: &Store, model: &str) -> Result<Now, RecommendError> {
         crowd.class_sizes[*c] += 1;
     }
     for (s, k, theta, sd) in store.stored_abilities(None)? {
-        if let (Some(&s), Some(&k)) = (index.get(&s), skill_index.get(&k)) {
+        if let (Some(&s), Some(&k)) = (index.get(&s), skill_index.get(k.as_str())) {
             students[s].ability[k] = Some((theta, sd));
         }
     }
@@ -268,7 +258,7 @@ pub fn context_now(store: &Store, model: &str) -> Result<Now, RecommendError> {
         }
     }
     for (s, r, completed) in store.engagement(None)? {
-        if let (Some(&s), Some(&r)) = (index.get(&s), resource_index.get(&r)) {
+        if let (Some(&s), Some(&r)) = (index.get(&s), resource_index.get(r.as_str())) {
             students[s]
                 .engagement
                 .insert(r, if completed { 2 } else { 1 });
@@ -280,7 +270,7 @@ pub fn context_now(store: &Store, model: &str) -> Result<Now, RecommendError> {
         let since = now + 1 - RECENT_DAYS * DAY;
         let mut work: Vec<HashMap<usize, f64>> = vec![HashMap::new(); students.len()];
         for (s, r, views) in store.recent_views(since, None)? {
-            if let (Some(&s), Some(&r)) = (index.get(&s), resource_index.get(&r)) {
+            if let (Some(&s), Some(&r)) = (index.get(&s), resource_index.get(r.as_str())) {
                 students[s].recent_resources.push(r);
                 *crowd.class_recent[students[s].class].entry(r).or_insert(0) += 1;
                 if let Some(k) = catalog.resources[r].skill {
@@ -289,7 +279,7 @@ pub fn context_now(store: &Store, model: &str) -> Result<Now, RecommendError> {
             }
         }
         for (s, k, answers) in store.recent_answers(since, None)? {
-            if let (Some(&s), Some(&k)) = (index.get(&s), skill_index.get(&k)) {
+            if let (Some(&s), Some(&k)) = (index.get(&s), skill_index.get(k.as_str())) {
                 *work[s].entry(k).or_insert(0.0) += answers as f64;
             }
         }
@@ -299,14 +289,14 @@ pub fn context_now(store: &Store, model: &str) -> Result<Now, RecommendError> {
             if let (Some(&s), Some(k)) = (
                 index.get(&s),
                 resource_index
-                    .get(&r)
+                    .get(r.as_str())
                     .and_then(|&r| catalog.resources[r].skill),
             ) {
                 *class_work[s].entry(k).or_insert(0.0) += views as f64;
             }
         }
         for (s, k, answers) in store.recent_answers(since, None)? {
-            if let (Some(&s), Some(&k)) = (index.get(&s), skill_index.get(&k)) {
+            if let (Some(&s), Some(&k)) = (index.get(&s), skill_index.get(k.as_str())) {
                 *class_work[s].entry(k).or_insert(0.0) += answers as f64;
             }
         }
