@@ -38,14 +38,8 @@ pub fn run(db: &DbArgs, args: &RecommendArgs) -> Result<()> {
     let mut suggestions = store.student_recommendations(&args.student)?;
     suggestions.truncate(args.k as usize);
     let path = store.student_path(&args.student)?;
-    if suggestions.is_empty() && path.is_empty() {
-        let known = store
-            .students_with_class(1)?
-            .iter()
-            .any(|s| s.0 == args.student);
-        if !known {
-            bail!("no student {:?} in the database", args.student);
-        }
+    if suggestions.is_empty() && path.is_empty() && store.student_class(&args.student)?.is_none() {
+        bail!("no student {:?} in the database", args.student);
     }
     if args.json {
         println!(

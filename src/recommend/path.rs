@@ -119,17 +119,17 @@ pub const MAX_STEPS: usize = 6;
 const CURRENT_SHARE: f64 = 0.1;
 
 /// The student's next skills, prerequisites first. `order` is from [`order`];
-/// `scored` holds every resource's suggestion for this student.
+/// `scored` holds every resource's suggestion for this student, made with `prepared`.
 pub fn learning_path(
     ctx: &Context,
     student: usize,
+    prepared: &Prepared,
     order: &[usize],
     scored: &[Suggestion],
     overrides: &Overrides,
 ) -> Vec<Step> {
     let s = &ctx.students[student];
     let skills = &ctx.catalog.skills;
-    let prepared = Prepared::new(ctx, s);
     let assessed = |k: usize| s.ability.get(k).copied().flatten().is_some();
     let unmastered = |k: usize| prepared.mastery[k] < MASTERED;
     let mut current: Vec<(usize, f64)> = s

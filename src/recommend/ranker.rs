@@ -240,12 +240,23 @@ pub fn score_all(
     ranker: &Ranker,
     settings: &Settings,
 ) -> Vec<Suggestion> {
+    let prepared = Prepared::new(ctx, &ctx.students[student]);
+    score_prepared(ctx, student, &prepared, ranker, settings)
+}
+
+/// [`score_all`] with the student's shared part already computed.
+pub fn score_prepared(
+    ctx: &Context,
+    student: usize,
+    prepared: &Prepared,
+    ranker: &Ranker,
+    settings: &Settings,
+) -> Vec<Suggestion> {
     let s = &ctx.students[student];
-    let prepared = Prepared::new(ctx, s);
     let max_completions = ctx.crowd.completions.iter().copied().max().unwrap_or(0);
     (0..ctx.catalog.resources.len())
         .map(|r| {
-            let (values, facts) = features::compute(ctx, s, &prepared, r, max_completions);
+            let (values, facts) = features::compute(ctx, s, prepared, r, max_completions);
             let contributions = ranker.contributions(&values, settings);
             Suggestion {
                 resource: r,

@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::evaluate::{self, Evaluation, Split};
-use super::features::{COUNT, FEATURES};
+use super::features::{FEATURES, Prepared};
 use super::history::{Answer, History, Text, View};
 use super::path::{self, PathError, Step};
 use super::ranker::{self, Overrides, Ranker, Settings, Suggestion};
@@ -247,17 +247,17 @@ pub fn context_now(store: &Store, model: &str) -> Result<Now, RecommendError> {
     for (_, c) in &ids {
         crowd.class_sizes[*c] += 1;
     }
-    for (s, k, theta, sd) in store.stored_abilities(None)? {
+    for (s, k, theta, sd) in store.stored_abilities()? {
         if let (Some(&s), Some(&k)) = (index.get(&s), skill_index.get(k.as_str())) {
             students[s].ability[k] = Some((theta, sd));
         }
     }
-    for (s, vector) in store.interest_vectors(model, None)? {
+    for (s, vector) in store.interest_vectors(model)? {
         if let Some(&s) = index.get(&s) {
             students[s].interest = Some(vector);
         }
     }
-    for (s, r, completed) in store.engagement(None)? {
+    for (s, r, completed) in store.engagement()? {
         if let (Some(&s), Some(&r)) = (index.get(&s), resource_index.get(r.as_str())) {
             students[s]
                 .engagement
@@ -269,7 +269,7 @@ pub fn context_now(store: &Store, model: &str) -> Result<Now, RecommendError> {
     if let Some(now) = now {
         let since = now + 1 - RECENT_DAYS * DAY;
         let mut work: Vec<HashMap<usize, f64>> = vec![HashMap::new(); students.len()];
-        for (s, r, views) in store.recent_views(since, None)? {
+        for (s, r, views) in store.recent_views(since)? {
             if let (Some(&s), Some(&r)) = (index.get(&s), resource_index.get(r.as_str())) {
                 students[s].recent_resources.push(r);
                 *crowd.class_recent[students[s].class].entry(r).or_insert(0) += 1;
@@ -278,14 +278,14 @@ pub fn context_now(store: &Store, model: &str) -> Result<Now, RecommendError> {
                 }
             }
         }
-        for (s, k, answers) in store.recent_answers(since, None)? {
+        for (s, k, answers) in store.recent_answers(since)? {
             if let (Some(&s), Some(&k)) = (index.get(&s), skill_index.get(k.as_str())) {
                 *work[s].entry(k).or_insert(0.0) += answers as f64;
             }
         }
         let since = now + 1 - CLASS_DAYS * DAY;
         let mut class_work: Vec<HashMap<usize, f64>> = vec![HashMap::new(); students.len()];
-        for (s, r, views) in store.recent_views(since, None)? {
+        for (s, r, views) in store.recent_views(since)? {
             if let (Some(&s), Some(k)) = (
                 index.get(&s),
                 resource_index
@@ -295,7 +295,7 @@ pub fn context_now(store: &Store, model: &str) -> Result<Now, RecommendError> {
                 *class_work[s].entry(k).or_insert(0.0) += views as f64;
             }
         }
-        for (s, k, answers) in store.recent_answers(since, None)? {
+        for (s, k, answers) in store.recent_answers(since)? {
             if let (Some(&s), Some(&k)) = (index.get(&s), skill_index.get(k.as_str())) {
                 *class_work[s].entry(k).or_insert(0.0) += answers as f64;
             }
@@ -464,8 +464,9 @@ pub fn for_student(
     order: &[usize],
     k: usize,
 ) -> ForStudent {
-    let scored = ranker::score_all(ctx, student, ranker, settings);
-    let path = path::learning_path(ctx, student, order, &scored, overrides);
+    let prepared = Prepared::new(ctx, &ctx.students[student]);
+    let scored = ranker::score_prepared(ctx, student, &prepared, ranker, settings);
+    let path = path::learning_path(ctx, student, &prepared, order, &scored, overrides);
     let suggestions = ranker::pick(&ctx.catalog, scored, overrides, k, settings.diversity);
     ForStudent { suggestions, path }
 }
@@ -637,20 +638,16 @@ pub fn rows_of(
     suggestions
         .iter()
         .enumerate()
-        .map(|(rank, s)| {
-            let mut contributions = [0.0; COUNT];
-            contributions.copy_from_slice(&s.contributions);
-            RecommendationRow {
-                student_id: student_id.to_string(),
-                rank: rank as i32 + 1,
-                resource_id: ctx.catalog.resources[s.resource].id.clone(),
-                score: s.score,
-                pinned: s.pinned,
-                predicted_success: s.facts.success,
-                mastery: s.facts.mastery,
-                contributions,
-                reasons: ranker::reasons(&ctx.catalog, s).join("; "),
-            }
+        .map(|(rank, s)| RecommendationRow {
+            student_id: student_id.to_string(),
+            rank: rank as i32 + 1,
+            resource_id: ctx.catalog.resources[s.resource].id.clone(),
+            score: s.score,
+            pinned: s.pinned,
+            predicted_success: s.facts.success,
+            mastery: s.facts.mastery,
+            contributions: s.contributions,
+            reasons: ranker::reasons(&ctx.catalog, s).join("; "),
         })
         .collect()
 }

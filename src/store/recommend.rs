@@ -225,62 +225,44 @@ impl Store {
         })
     }
 
-    /// (student, skill, θ, SD) of every stored ability, or only `student`'s.
-    pub fn stored_abilities(
-        &self,
-        student: Option<&str>,
-    ) -> Result<Vec<(String, String, f64, f64)>, StoreError> {
-        self.rows(
-            sql!("abilities"),
-            params![student],
-            "reading abilities",
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
+    /// (student, skill, θ, SD) of every stored ability.
+    pub fn stored_abilities(&self) -> Result<Vec<(String, String, f64, f64)>, StoreError> {
+        self.rows(sql!("abilities"), [], "reading abilities", |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
     }
 
-    pub fn interest_vectors(
-        &self,
-        model: &str,
-        student: Option<&str>,
-    ) -> Result<Vec<(String, Vec<f32>)>, StoreError> {
+    pub fn interest_vectors(&self, model: &str) -> Result<Vec<(String, Vec<f32>)>, StoreError> {
         self.rows(
             sql!("profiles"),
-            params![model, student],
+            params![model],
             "reading interest profiles",
             |r| Ok((r.get(0)?, vector_of(&r.get::<_, Vec<u8>>(1)?))),
         )
     }
 
     /// (student, resource, completed) for every resource a student opened.
-    pub fn engagement(&self, student: Option<&str>) -> Result<Vec<Pair<bool>>, StoreError> {
-        self.rows(sql!("engagement"), params![student], "reading views", |r| {
+    pub fn engagement(&self) -> Result<Vec<Pair<bool>>, StoreError> {
+        self.rows(sql!("engagement"), [], "reading views", |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
     }
 
     /// (student, resource, views) since `since` (epoch seconds).
-    pub fn recent_views(
-        &self,
-        since: i64,
-        student: Option<&str>,
-    ) -> Result<Vec<Pair<i64>>, StoreError> {
+    pub fn recent_views(&self, since: i64) -> Result<Vec<Pair<i64>>, StoreError> {
         self.rows(
             sql!("recent_views"),
-            params![since, student],
+            params![since],
             "reading recent views",
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
     }
 
     /// (student, skill, first attempts) since `since` (epoch seconds).
-    pub fn recent_answers(
-        &self,
-        since: i64,
-        student: Option<&str>,
-    ) -> Result<Vec<Pair<i64>>, StoreError> {
+    pub fn recent_answers(&self, since: i64) -> Result<Vec<Pair<i64>>, StoreError> {
         self.rows(
             sql!("recent_answers"),
-            params![since, student],
+            params![since],
             "reading recent answers",
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
