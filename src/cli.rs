@@ -71,6 +71,69 @@ pub enum Command {
     /// Compare the recommender with simple baselines on the last weeks of the school's history,
     /// held out
     Eval(EvalArgs),
+    /// Export a class report (HTML with charts, CSV, Parquet, PNG, SVG) for people who will
+    /// never open a terminal; without --class, every class and a school index
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The class (default: every class, linked from a school index)
+    #[arg(long)]
+    pub class: Option<String>,
+
+    /// The folder to write into (created owner-only if missing)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Comma-separated: html, csv, parquet, png, svg
+    #[arg(long, default_value = "html,csv", value_parser = clap::value_parser!(crate::report::Formats))]
+    pub format: crate::report::Formats,
+
+    /// Only this student's page, and no other student's figures (their class by default)
+    #[arg(long)]
+    pub student: Option<String>,
+
+    /// Stable pseudonyms instead of names and ids (keyed by the school's secret beside the
+    /// database), and no figure over fewer than 5 students
+    #[arg(long)]
+    pub pseudonymize: bool,
+
+    /// Add each student's comments (names of the class replaced when pseudonymized)
+    #[arg(long)]
+    pub include_comments: bool,
+
+    /// Activity, sentiment, weekly abilities and comments from this date's week on
+    /// (YYYY-MM-DD); abilities are always the latest estimates
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub since: Option<String>,
+
+    /// Print what was written as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A calendar date as YYYY-MM-DD.
+fn parse_date(text: &str) -> Result<String, String> {
+    let parts: Vec<&str> = text.split('-').collect();
+    let ok = parts.len() == 3
+        && parts[0].len() == 4
+        && parts[1].len() == 2
+        && parts[2].len() == 2
+        && parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit()));
+    let (month, day) = if ok {
+        (
+            parts[1].parse::<u32>().unwrap_or(0),
+            parts[2].parse::<u32>().unwrap_or(0),
+        )
+    } else {
+        (0, 0)
+    };
+    if ok && (1..=12).contains(&month) && (1..=31).contains(&day) {
+        Ok(text.to_string())
+    } else {
+        Err(format!("{text:?} is not a date as YYYY-MM-DD"))
+    }
 }
 
 #[derive(Debug, Args)]

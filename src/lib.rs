@@ -5,6 +5,7 @@ pub mod cli;
 mod commands;
 pub mod config;
 pub mod recommend;
+pub mod report;
 pub mod store;
 pub mod synth;
 pub mod text;

@@ -10,6 +10,7 @@ mod model;
 mod progress;
 mod query;
 mod recommend;
+mod report;
 mod search;
 mod sentiment;
 mod stats;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Search(args)) => search::run(&cli.db, &args),
         Some(Command::Recommend(args)) => recommend::run(&cli.db, &args),
         Some(Command::Eval(args)) => eval::run(&cli.db, &args),
+        Some(Command::Report(args)) => report::run(&cli.db, &args),
         None => overview(&cli.db, &cli.ui),
     }
 }

@@ -126,7 +126,7 @@ pub struct RiskRow {
     pub reason: String,
 }
 
-fn direction(text: &str) -> Direction {
+pub(crate) fn direction(text: &str) -> Direction {
     match text {
         "rising" => Direction::Rising,
         "falling" => Direction::Falling,

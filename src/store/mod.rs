@@ -1,6 +1,7 @@
 //! The one owner of the DuckDB file: opening it, its schema, typed queries and ingest.
 
 pub mod ability;
+pub mod class_report;
 pub mod dashboard;
 pub mod embeddings;
 mod error;

@@ -1,0 +1,7 @@
+-- The class's ($1) students' top three interests by what they wrote and searched.
+SELECT t.student_id, k.name, t.weight, t.comments, t.searches
+FROM student_topics t
+JOIN students s USING (student_id)
+JOIN skills k USING (skill_id)
+WHERE s.class_id = $1 AND t.rank <= 3
+ORDER BY t.student_id, t.rank;

@@ -1,0 +1,5 @@
+-- The class's ($1) trends per student and skill.
+SELECT t.student_id, t.skill_id, t.direction, t.since_week, t.from_theta, t.to_theta, t.evidence
+FROM ability_trends t JOIN students s USING (student_id)
+WHERE s.class_id = $1
+ORDER BY t.student_id, t.skill_id;
