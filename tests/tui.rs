@@ -914,3 +914,64 @@ fn suggestions_show_reasons_and_a_pin_from_the_dashboard_is_stored() {
     assert!(app.update(Action::Override(None)).is_empty());
     assert!(matches!(app.message, Some(Message::Error(_))));
 }
+
+#[test]
+fn r_writes_the_open_classs_report_and_capital_r_a_pseudonymized_one() {
+    let mut h = Harness::new(120, 30);
+    h.keys([Action::Show(ViewId::Skills), Action::StartReport(false)]);
+    assert!(h.app.input.is_none(), "no class to report from the skills");
+    assert!(matches!(&h.app.message, Some(Message::Info(m)) if m.contains("pick a class")));
+
+    let class = h.app.school.ready().expect("school").classes[0].clone();
+    h.keys([Action::Show(ViewId::Classes), Action::Open]);
+    assert_eq!(h.app.view, ViewId::Class);
+    h.keys([Action::StartReport(false)]);
+    let input = h.app.input.as_ref().expect("the folder prompt");
+    assert_eq!(input.kind, InputKind::ReportDir);
+    assert!(
+        input.text.ends_with(&format!("reports/{}", class.class_id)),
+        "{}",
+        input.text
+    );
+    assert!(h.screen().contains("write the report to: "));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let named = dir.path().join("named");
+    h.app.input.as_mut().expect("input").text.clear();
+    h.typed(&named.display().to_string());
+    h.keys([Action::Submit]);
+    let page = named.join(format!("{}.html", class.class_id));
+    assert!(
+        matches!(&h.app.message, Some(Message::Info(m)) if m.starts_with(&format!("wrote {}", page.display()))),
+        "{:?}",
+        h.app.message
+    );
+    let html = std::fs::read_to_string(&page).expect("the report");
+    assert!(html.contains(&class.name));
+    let names: Vec<String> = h
+        .store
+        .student_activity()
+        .expect("students")
+        .into_iter()
+        .filter(|s| s.class_id == class.class_id)
+        .map(|s| s.display_name)
+        .collect();
+    assert!(
+        names.iter().all(|n| html.contains(n)),
+        "the teacher's own report names them"
+    );
+
+    // From the class list, pseudonymized: no name of the class's students in it.
+    h.keys([Action::Show(ViewId::Classes), Action::StartReport(true)]);
+    assert!(h.screen().contains("write the pseudonymized report to: "));
+    let hidden = dir.path().join("hidden");
+    h.app.input.as_mut().expect("input").text.clear();
+    h.typed(&hidden.display().to_string());
+    h.keys([Action::Submit]);
+    let html = std::fs::read_to_string(hidden.join(format!("{}.html", class.class_id)))
+        .expect("the pseudonymized report");
+    assert!(!names.is_empty());
+    for name in names {
+        assert!(!html.contains(&name), "{name} in a pseudonymized report");
+    }
+}

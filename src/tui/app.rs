@@ -87,6 +87,8 @@ pub enum Action {
     StartMeaning,
     StartSql,
     StartExport,
+    /// Write the open class's report (or the school's); true: pseudonymized.
+    StartReport(bool),
     /// Pin, hide or (None) clear the selected suggestion for the student.
     Override(Option<crate::store::recommend::Action>),
     Type(char),
@@ -131,6 +133,8 @@ pub enum InputKind {
     Meaning,
     Sql,
     ExportPath,
+    /// The folder for a report of [`App::report_target`].
+    ReportDir,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,6 +217,7 @@ enum Job {
     Suggested,
     Query,
     Export,
+    Report,
 }
 
 #[derive(Debug, Default)]
@@ -311,6 +316,8 @@ pub struct App {
     pub help: bool,
     /// Whether the teacher may change anything (pins and hides); false with --read-only.
     pub writable: bool,
+    /// The report the folder prompt is for: (class, None for the school; pseudonymized).
+    pub report_target: Option<(Option<String>, bool)>,
     pub quit: bool,
     pub tick: u64,
     next_ticket: u64,
@@ -358,6 +365,7 @@ impl App {
             message: None,
             help: false,
             writable: true,
+            report_target: None,
             quit: false,
             tick: 0,
             next_ticket: 0,
@@ -553,6 +561,10 @@ impl App {
             }
             Action::StartExport => {
                 self.start_export();
+                Vec::new()
+            }
+            Action::StartReport(pseudonymize) => {
+                self.start_report(pseudonymize);
                 Vec::new()
             }
             Action::Override(action) => self.override_selected(action),
@@ -961,6 +973,44 @@ impl App {
         });
     }
 
+    /// Asks where to write the report of the class under the cursor (Classes)
+    /// or on screen (Class); the school's from the "whole school" row.
+    fn start_report(&mut self, pseudonymize: bool) {
+        let index = match (self.view, self.roster.scope) {
+            (ViewId::Classes, _) => Some(self.classes_selected),
+            (ViewId::Class, Some(Scope::Class(i))) => Some(i),
+            (ViewId::Class, Some(Scope::School)) => Some(usize::MAX),
+            _ => None,
+        };
+        let (Some(index), Some(school)) = (index, self.school.ready()) else {
+            self.message = Some(Message::Info(
+                "r writes a class report (R pseudonymized): pick a class in Classes (1) or open one (2)"
+                    .into(),
+            ));
+            return;
+        };
+        let class_id = school.classes.get(index).map(|c| c.class_id.clone());
+        let name = class_id
+            .as_deref()
+            .map_or_else(|| "school".to_string(), crate::report::slug);
+        let folder = self
+            .db_path
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join("reports")
+            .join(if pseudonymize {
+                format!("{name}-pseudonymized")
+            } else {
+                name
+            });
+        self.report_target = Some((class_id, pseudonymize));
+        self.input = Some(Input {
+            kind: InputKind::ReportDir,
+            text: folder.display().to_string(),
+            before: String::new(),
+        });
+    }
+
     fn edit(&mut self, change: impl FnOnce(&mut String)) -> Requests {
         let Some(input) = self.input.as_mut() else {
             return Vec::new();
@@ -1008,6 +1058,24 @@ impl App {
                 Some(sql) if !input.text.trim().is_empty() => {
                     let path = PathBuf::from(input.text.trim());
                     vec![self.ask(Job::Export, Request::Export { sql, path })]
+                }
+                _ => Vec::new(),
+            },
+            InputKind::ReportDir => match self.report_target.take() {
+                Some((class_id, pseudonymize)) if !input.text.trim().is_empty() => {
+                    let out = PathBuf::from(input.text.trim());
+                    self.message = Some(Message::Info(format!(
+                        "writing the report to {}…",
+                        out.display()
+                    )));
+                    vec![self.ask(
+                        Job::Report,
+                        Request::Report {
+                            class_id,
+                            out,
+                            pseudonymize,
+                        },
+                    )]
                 }
                 _ => Vec::new(),
             },
@@ -1312,10 +1380,17 @@ impl App {
                         Job::Suggested => self.suggested.data = Loadable::Failed(error.clone()),
                         Job::Comments => self.comments.data = Loadable::Failed(error.clone()),
                         Job::Query => self.queries.result = Loadable::Failed(error.clone()),
-                        Job::Export => {}
+                        Job::Export | Job::Report => {}
                     }
                 }
                 self.message = Some(Message::Error(error));
+            }
+            Answer::Reported(result) => {
+                self.accept(Job::Report, ticket);
+                self.message = Some(match result {
+                    Ok(done) => Message::Info(done),
+                    Err(e) => Message::Error(e),
+                });
             }
             Answer::Exported(path, result) => {
                 self.accept(Job::Export, ticket);

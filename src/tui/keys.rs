@@ -33,10 +33,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("f", "find comments by meaning (Esc: the latest again)"),
     (":", "type one SELECT to run, read-only"),
     ("x", "export the query result to a CSV file"),
-    (
-        "p / d / u",
-        "in a student's suggestions: pin, hide, or undo either for that student",
-    ),
+    ("r / R", "write the class's report (R: pseudonymized)"),
+    ("p / d / u", "pin, hide or undo a student's suggestion"),
     ("?", "this help"),
     ("q, Ctrl-C", "quit"),
 ];
@@ -82,6 +80,8 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('f') => Action::StartMeaning,
         KeyCode::Char(':') => Action::StartSql,
         KeyCode::Char('x') => Action::StartExport,
+        KeyCode::Char('r') => Action::StartReport(false),
+        KeyCode::Char('R') => Action::StartReport(true),
         KeyCode::Char('p') => Action::Override(Some(crate::store::recommend::Action::Pin)),
         KeyCode::Char('d') => Action::Override(Some(crate::store::recommend::Action::Hide)),
         KeyCode::Char('u') => Action::Override(None),

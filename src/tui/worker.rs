@@ -44,6 +44,12 @@ pub enum Request {
         sql: String,
         path: PathBuf,
     },
+    /// A class's report (None: the school's) into `out`.
+    Report {
+        class_id: Option<String>,
+        out: PathBuf,
+        pseudonymize: bool,
+    },
     /// Pin, hide or (None) clear a resource for a student, then their detail again.
     Override {
         student_id: String,
@@ -67,6 +73,8 @@ pub enum Answer {
     Comments(Result<CommentFeed, String>),
     Query(String, Result<Arc<QueryResult>, String>),
     Exported(PathBuf, Result<usize, String>),
+    /// What a report wrote, in words.
+    Reported(Result<String, String>),
     /// The request panicked (a bug): the message, for the status line.
     Crashed(String),
 }
@@ -139,7 +147,36 @@ pub fn handle(store: &Store, request: Request) -> Answer {
             let outcome = export(store, &sql, &path);
             Answer::Exported(path, outcome)
         }
+        Request::Report {
+            class_id,
+            out,
+            pseudonymize,
+        } => Answer::Reported(report(store, class_id.as_deref(), &out, pseudonymize)),
     }
+}
+
+/// The report the dashboard's r/R keys ask for: HTML and CSV, as the CLI's defaults.
+fn report(
+    store: &Store,
+    class_id: Option<&str>,
+    out: &std::path::Path,
+    pseudonymize: bool,
+) -> Result<String, String> {
+    let options = crate::report::Options {
+        pseudonymize,
+        ..crate::report::Options::default()
+    };
+    let written = match class_id {
+        Some(class) => crate::report::class(store, class, out, &options),
+        None => crate::report::school(store, out, &options),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "wrote {} ({} files, {:.1} MB)",
+        written.main.as_deref().unwrap_or(out).display(),
+        written.files.len(),
+        written.bytes as f64 / 1e6
+    ))
 }
 
 /// Comments found by meaning, as a feed. The encoder stays loaded in this thread.

@@ -138,6 +138,10 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
             InputKind::Meaning => "find comments meaning: ",
             InputKind::Sql => "SQL (one SELECT, read-only): ",
             InputKind::ExportPath => "export CSV to: ",
+            InputKind::ReportDir => match app.report_target {
+                Some((_, true)) => "write the pseudonymized report to: ",
+                _ => "write the report to: ",
+            },
         };
         let line = Line::from(vec![
             Span::styled(prompt, t.title()),
