@@ -553,6 +553,25 @@ fn a_class_with_nothing_to_report_is_refused_with_a_clear_message() {
     for link in &links {
         assert!(out.join(link).is_file(), "{link}");
     }
+    // The school reads its classes together; each reads the same as alone.
+    let alone = dir.path().join("alone");
+    succeeded(report(&db, &alone, &["--class", "c03"]));
+    for table in [
+        "roster",
+        "mastery",
+        "engagement",
+        "sentiment",
+        "suggested",
+        "trajectories",
+        "at_risk",
+    ] {
+        let file = format!("c03/data/{table}.csv");
+        assert_eq!(
+            std::fs::read(out.join(&file)).unwrap(),
+            std::fs::read(alone.join(&file)).unwrap(),
+            "{table}"
+        );
+    }
 }
 
 #[test]

@@ -1,7 +1,7 @@
--- The class's ($1) students from the week of $2 (NULL: the whole term): answers,
--- share right, minutes on task, last activity; their mean ability over the skills
--- they answered, the mean posterior SD, at-risk rules, and the mood of their comments
--- (mean P(positive) - P(negative) over the scored ones).
+-- Of the classes $1 (ids joined by chr(31)): students from the week of $2 (NULL: the whole
+-- term): answers, share right, minutes on task, last activity; their mean ability over the
+-- skills they answered and its SD (independent skills), at-risk rules, the mood of their
+-- comments (mean P(positive) - P(negative) over the scored ones).
 WITH span AS (
     SELECT min(week) AS first_week FROM activity_weekly
 ), activity AS (
@@ -10,13 +10,14 @@ WITH span AS (
            CAST(CAST(max(w.last) AS DATE) AS VARCHAR) AS last_active,
            count(*)::UINTEGER AS active_weeks
     FROM activity_weekly w JOIN students s USING (student_id)
-    WHERE s.class_id = $1 AND ($2::DATE IS NULL OR w.week >= date_trunc('week', $2::DATE))
+    WHERE s.class_id IN (SELECT unnest(string_split($1, chr(31))))
+      AND ($2::DATE IS NULL OR w.week >= date_trunc('week', $2::DATE))
     GROUP BY w.student_id
 ), ability AS (
     SELECT e.student_id, avg(e.theta)::DOUBLE AS theta,
            (sqrt(sum(e.sd * e.sd)) / count(*))::DOUBLE AS sd, count(*)::UINTEGER AS skills
     FROM ability_estimates e JOIN students s USING (student_id)
-    WHERE s.class_id = $1
+    WHERE s.class_id IN (SELECT unnest(string_split($1, chr(31))))
     GROUP BY e.student_id
 ), risk AS (
     SELECT student_id, count(DISTINCT rule)::UINTEGER AS rules FROM risk_flags GROUP BY student_id
@@ -24,10 +25,11 @@ WITH span AS (
     SELECT c.student_id, avg(i.p_positive - i.p_negative)::DOUBLE AS mood,
            count(*)::UINTEGER AS comments
     FROM comment_insights i JOIN comments c USING (comment_id) JOIN students s USING (student_id)
-    WHERE s.class_id = $1 AND i.status = 'scored' AND ($2::DATE IS NULL OR c.time >= $2::DATE)
+    WHERE s.class_id IN (SELECT unnest(string_split($1, chr(31))))
+      AND i.status = 'scored' AND ($2::DATE IS NULL OR c.time >= $2::DATE)
     GROUP BY c.student_id
 )
-SELECT s.student_id, s.display_name,
+SELECT s.class_id, s.student_id, s.display_name,
        coalesce(a.answers, 0)::UBIGINT, coalesce(a.correct, 0)::UBIGINT,
        coalesce(a.minutes, 0)::DOUBLE, a.last_active, coalesce(a.active_weeks, 0)::UINTEGER,
        b.theta, b.sd, coalesce(b.skills, 0)::UINTEGER,
@@ -37,5 +39,5 @@ LEFT JOIN activity a USING (student_id)
 LEFT JOIN ability b USING (student_id)
 LEFT JOIN risk r USING (student_id)
 LEFT JOIN mood m USING (student_id)
-WHERE s.class_id = $1
-ORDER BY s.display_name, s.student_id;
+WHERE s.class_id IN (SELECT unnest(string_split($1, chr(31))))
+ORDER BY s.class_id, s.display_name, s.student_id;

@@ -1,6 +1,6 @@
--- The class's ($1) scored comments per week from $2 (NULL: all): how many, by how
--- many students, per label, and the mean P(positive) - P(negative).
-SELECT CAST(date_trunc('week', c.time) AS DATE)::VARCHAR AS week,
+-- Of the classes $1 (ids joined by chr(31)): scored comments per week from $2 (NULL: all):
+-- how many, by how many students, per label, and the mean P(positive) - P(negative).
+SELECT s.class_id, CAST(date_trunc('week', c.time) AS DATE)::VARCHAR AS week,
        count(*)::UBIGINT AS comments, count(DISTINCT c.student_id)::UBIGINT AS writers,
        count(*) FILTER (WHERE i.sentiment = 'negative')::UBIGINT AS negative,
        count(*) FILTER (WHERE i.sentiment = 'neutral')::UBIGINT AS neutral,
@@ -9,6 +9,7 @@ SELECT CAST(date_trunc('week', c.time) AS DATE)::VARCHAR AS week,
 FROM comments c
 JOIN students s USING (student_id)
 JOIN comment_insights i USING (comment_id)
-WHERE s.class_id = $1 AND i.status = 'scored' AND ($2::DATE IS NULL OR c.time >= $2::DATE)
-GROUP BY 1
-ORDER BY 1;
+WHERE s.class_id IN (SELECT unnest(string_split($1, chr(31))))
+  AND i.status = 'scored' AND ($2::DATE IS NULL OR c.time >= $2::DATE)
+GROUP BY 1, 2
+ORDER BY 1, 2;

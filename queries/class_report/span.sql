@@ -1,5 +1,5 @@
--- The data's first Monday and last activity, and the Monday of the report's
--- start ($1, a date or NULL for the whole term) as a week counted from the first.
+-- The data's first Monday and last activity, and the Monday of the report's start ($1, a
+-- date or NULL for the whole term) as a week counted from the first.
 WITH span AS (
     SELECT min(week) AS first_week, max(last) AS as_of FROM activity_weekly
 )

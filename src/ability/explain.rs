@@ -76,24 +76,16 @@ pub fn explain(
     trend: Option<Trend>,
 ) -> Explanation {
     let scored: Vec<ScoredAnswer> = answers.iter().map(|(_, a)| *a).collect();
-    let estimate = irt::eap_of(&scored);
+    let (estimate, without) = irt::eap_leave_one_out(&scored);
     let mut evidence: Vec<Evidence> = answers
         .iter()
-        .enumerate()
-        .map(|(i, (item_id, answer))| {
-            let without: Vec<ScoredAnswer> = scored
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, a)| *a)
-                .collect();
-            Evidence {
-                item_id: item_id.clone(),
-                correct: answer.correct,
-                difficulty: answer.difficulty,
-                expected: irt::p_right(answer, estimate.theta),
-                shift: estimate.theta - irt::eap_of(&without).theta,
-            }
+        .zip(&without)
+        .map(|((item_id, answer), without)| Evidence {
+            item_id: item_id.clone(),
+            correct: answer.correct,
+            difficulty: answer.difficulty,
+            expected: irt::p_right(answer, estimate.theta),
+            shift: estimate.theta - without.theta,
         })
         .collect();
     evidence.sort_by(|a, b| b.shift.abs().total_cmp(&a.shift.abs()));

@@ -631,7 +631,75 @@ pub fn eap_of(answers: &[ScoredAnswer]) -> AbilityEstimate {
     summarise(&post, log_sum_exp(&post), &grid, answers.len())
 }
 
+/// [`eap_of`] all the answers, and of every answer left out in turn (the
+/// estimate without answer i at i): each answer's log-likelihood on the grid is
+/// computed once, so n answers cost n passes, not n².
+pub fn eap_leave_one_out(answers: &[ScoredAnswer]) -> (AbilityEstimate, Vec<AbilityEstimate>) {
+    let grid = Grid::new();
+    let terms: Vec<[f64; NODES]> = answers
+        .iter()
+        .map(|answer| {
+            let mut term = [0.0; NODES];
+            for (t, theta) in term.iter_mut().zip(&grid.nodes) {
+                let (right, wrong) =
+                    log_sigmoids(answer.discrimination * (theta - answer.difficulty));
+                *t = if answer.correct { right } else { wrong };
+            }
+            term
+        })
+        .collect();
+    let mut post = grid.log_prior;
+    for term in &terms {
+        for (v, t) in post.iter_mut().zip(term) {
+            *v += t;
+        }
+    }
+    let all = summarise(&post, log_sum_exp(&post), &grid, answers.len());
+    let without = terms
+        .iter()
+        .map(|term| {
+            let mut rest = post;
+            for (v, t) in rest.iter_mut().zip(term) {
+                *v -= t;
+            }
+            summarise(&rest, log_sum_exp(&rest), &grid, answers.len() - 1)
+        })
+        .collect();
+    (all, without)
+}
+
 /// The model's probability of a right answer.
 pub fn p_right(answer: &ScoredAnswer, theta: f64) -> f64 {
     sigmoid(answer.discrimination * (theta - answer.difficulty))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaving_one_out_equals_refitting_without_it() {
+        let answers: Vec<ScoredAnswer> = (0..9)
+            .map(|i| ScoredAnswer {
+                difficulty: -1.5 + 0.4 * f64::from(i),
+                discrimination: 0.6 + 0.15 * f64::from(i % 4),
+                correct: i % 3 != 1,
+            })
+            .collect();
+        let (all, without) = eap_leave_one_out(&answers);
+        let direct = eap_of(&answers);
+        assert_eq!(
+            (all.theta, all.sd, all.answered),
+            (direct.theta, direct.sd, direct.answered)
+        );
+        assert_eq!(without.len(), answers.len());
+        for (i, left_out) in without.iter().enumerate() {
+            let mut rest = answers.clone();
+            rest.remove(i);
+            let refit = eap_of(&rest);
+            assert!((left_out.theta - refit.theta).abs() < 1e-9, "{i}");
+            assert!((left_out.sd - refit.sd).abs() < 1e-9, "{i}");
+            assert_eq!(left_out.answered, refit.answered);
+        }
+    }
 }

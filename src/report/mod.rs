@@ -17,6 +17,7 @@ pub mod tables;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::store::class_report::ClassRow;
 use crate::store::{Store, StoreError};
 pub use model::{ClassReport, build_class};
 use privacy::{Pseudonyms, private_dir, write_private};
@@ -130,6 +131,8 @@ pub struct Written {
     pub main: Option<PathBuf>,
     pub files: Vec<PathBuf>,
     pub bytes: u64,
+    /// Of which the HTML pages.
+    pub html_bytes: u64,
     pub classes: usize,
     pub students: usize,
     /// Classes left out of a school report, with why.
@@ -140,6 +143,9 @@ impl Written {
     fn file(&mut self, path: PathBuf, bytes: &[u8]) -> Result<(), ReportError> {
         write_private(&path, bytes)?;
         self.bytes += bytes.len() as u64;
+        if path.extension().is_some_and(|e| e == "html") {
+            self.html_bytes += bytes.len() as u64;
+        }
         self.files.push(path);
         Ok(())
     }
@@ -186,14 +192,22 @@ pub fn school(store: &Store, out: &Path, options: &Options) -> Result<Written, R
     private_dir(out)?;
     let mut written = Written::default();
     let mut reports = Vec::new();
-    for class in &classes {
-        match build_class(store, &class.class_id, options, pseudonyms.as_ref()) {
-            Ok(report) => {
-                write_class(&report, out, options, Some("index.html"), &mut written)?;
-                reports.push(report);
+    for chunk in chunks(&classes) {
+        let ids: Vec<String> = chunk.iter().map(|c| c.class_id.clone()).collect();
+        let data =
+            store.class_report_data(&ids, options.since.as_deref(), options.include_comments)?;
+        for class in data {
+            match model::shape_class(class, options, pseudonyms.as_ref()) {
+                Ok(mut report) => {
+                    write_class(&report, out, options, Some("index.html"), &mut written)?;
+                    // The index needs only the summary: let the pages go.
+                    report.pages.clear();
+                    report.tables.clear();
+                    reports.push(report);
+                }
+                Err(ReportError::Empty { class, why }) => written.skipped.push((class, why)),
+                Err(e) => return Err(e),
             }
-            Err(ReportError::Empty { class, why }) => written.skipped.push((class, why)),
-            Err(e) => return Err(e),
         }
     }
     let index = html::school_index(&reports, &written.skipped, options);
@@ -205,6 +219,27 @@ pub fn school(store: &Store, out: &Path, options: &Options) -> Result<Written, R
     }
     written.main = Some(path);
     Ok(written)
+}
+
+/// Classes read together: one set of scans each, and a bounded amount held.
+const CHUNK_STUDENTS: i64 = 2_500;
+
+/// Consecutive classes of up to [`CHUNK_STUDENTS`] students together (a
+/// bigger class alone).
+fn chunks(classes: &[ClassRow]) -> Vec<&[ClassRow]> {
+    let mut out = Vec::new();
+    let (mut start, mut students) = (0, 0);
+    for (i, class) in classes.iter().enumerate() {
+        if i > start && students + class.students > CHUNK_STUDENTS {
+            out.push(&classes[start..i]);
+            (start, students) = (i, 0);
+        }
+        students += class.students;
+    }
+    if start < classes.len() {
+        out.push(&classes[start..]);
+    }
+    out
 }
 
 fn pseudonyms(store: &Store, options: &Options) -> Result<Option<Pseudonyms>, ReportError> {
@@ -252,4 +287,45 @@ fn write_class(
     written.classes += 1;
     written.students += report.pages.len();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class(id: &str, students: i64) -> ClassRow {
+        ClassRow {
+            class_id: id.into(),
+            name: id.into(),
+            grade: String::new(),
+            teacher: String::new(),
+            students,
+        }
+    }
+
+    #[test]
+    fn classes_are_read_in_chunks_of_bounded_size_in_order() {
+        let classes: Vec<ClassRow> = [1200, 1200, 200, 3000, 10]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| class(&format!("c{i}"), *n))
+            .collect();
+        let sizes: Vec<Vec<&str>> = chunks(&classes)
+            .iter()
+            .map(|c| c.iter().map(|c| c.class_id.as_str()).collect())
+            .collect();
+        assert_eq!(
+            sizes,
+            [vec!["c0", "c1"], vec!["c2"], vec!["c3"], vec!["c4"]]
+        );
+        assert!(chunks(&[]).is_empty());
+    }
+
+    #[test]
+    fn formats_parse_and_unknown_ones_are_named() {
+        let f: Formats = "html, PNG,parquet".parse().unwrap();
+        assert!(f.html && f.png && f.parquet && !f.csv && !f.svg);
+        assert!("pdf".parse::<Formats>().unwrap_err().contains("\"pdf\""));
+        assert!("".parse::<Formats>().is_err());
+    }
 }

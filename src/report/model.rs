@@ -143,8 +143,23 @@ pub fn build_class(
     pseudonyms: Option<&Pseudonyms>,
 ) -> Result<ClassReport, ReportError> {
     let data = store
-        .class_report_data(class_id, options.since.as_deref(), options.include_comments)?
+        .class_report_data(
+            &[class_id.to_string()],
+            options.since.as_deref(),
+            options.include_comments,
+        )?
+        .pop()
         .ok_or_else(|| ReportError::NoClass(class_id.to_string()))?;
+    shape_class(data, options, pseudonyms)
+}
+
+/// Shapes one class's report from its data (read alone or with others).
+pub fn shape_class(
+    data: ClassData,
+    options: &Options,
+    pseudonyms: Option<&Pseudonyms>,
+) -> Result<ClassReport, ReportError> {
+    let class_id = data.class.class_id.clone();
     if let Some(student) = &options.student
         && !data.roster.iter().any(|r| &r.student_id == student)
     {

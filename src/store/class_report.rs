@@ -2,6 +2,8 @@
 //! each for the whole class at once, so that a school's report costs a few
 //! queries per class rather than per student.
 
+use std::collections::HashMap;
+
 use duckdb::params;
 
 use super::ability::{RiskRow, StudentAnswer, direction};
@@ -135,32 +137,34 @@ pub struct ClassData {
     pub comments: Vec<CommentRow>,
 }
 
+/// Joins class ids for the queries' `$1` (split again by `string_split`).
+const SEPARATOR: &str = "\u{1f}";
+
 impl Store {
     /// Every class, with its student count.
     pub fn report_classes(&self) -> Result<Vec<ClassRow>, StoreError> {
         self.rows(sql!("classes"), [], "reading the classes", class_row)
     }
 
-    /// One class's report data from the week of `since` (YYYY-MM-DD; None:
-    /// the whole term); None when there is no such class.
+    /// The report data of each of `class_ids` that is a class, in id order,
+    /// from the week of `since` (YYYY-MM-DD; None: the whole term). Each query
+    /// runs once for all of them: a school costs a few scans, not a few per class.
     pub fn class_report_data(
         &self,
-        class_id: &str,
+        class_ids: &[String],
         since: Option<&str>,
         with_comments: bool,
-    ) -> Result<Option<ClassData>, StoreError> {
-        let Some(class) = self
-            .rows(
-                sql!("class"),
-                params![class_id],
-                "reading the class",
-                class_row,
-            )?
-            .into_iter()
-            .next()
-        else {
-            return Ok(None);
-        };
+    ) -> Result<Vec<ClassData>, StoreError> {
+        let ids = class_ids.join(SEPARATOR);
+        let classes = self.rows(
+            sql!("class"),
+            params![ids],
+            "reading the classes",
+            class_row,
+        )?;
+        if classes.is_empty() {
+            return Ok(Vec::new());
+        }
         let span = self
             .rows(
                 sql!("span"),
@@ -177,171 +181,280 @@ impl Store {
             .into_iter()
             .next()
             .unwrap_or_default();
-        let both = params![class_id, since];
-        let one = params![class_id];
-        Ok(Some(ClassData {
-            roster: self.rows(sql!("roster"), both, "reading the roster", |r| {
-                Ok(RosterRow {
-                    student_id: r.get(0)?,
-                    name: r.get(1)?,
-                    answers: r.get(2)?,
-                    correct: r.get(3)?,
-                    minutes: r.get(4)?,
-                    last_active: r.get(5)?,
-                    active_weeks: r.get(6)?,
-                    theta: r.get(7)?,
-                    sd: r.get(8)?,
-                    skills: r.get(9)?,
-                    risk_rules: r.get(10)?,
-                    mood: r.get(11)?,
-                    comments: r.get(12)?,
-                })
-            })?,
-            abilities: self.rows(sql!("abilities"), one, "reading the abilities", |r| {
-                Ok(AbilityCell {
-                    student_id: r.get(0)?,
-                    skill_id: r.get(1)?,
-                    skill: r.get(2)?,
-                    theta: r.get(3)?,
-                    sd: r.get(4)?,
-                    answered: r.get(5)?,
-                    expected_right: r.get(6)?,
-                })
-            })?,
-            answers: self.rows(sql!("answers"), one, "reading the answers", |r| {
-                Ok((
-                    r.get(0)?,
-                    StudentAnswer {
-                        skill_id: r.get(1)?,
-                        item_id: r.get(2)?,
-                        correct: r.get::<_, u8>(3)? == 1,
-                        difficulty: r.get(4)?,
-                        discrimination: r.get(5)?,
-                    },
-                ))
-            })?,
-            trends: self.rows(sql!("trends"), one, "reading the trends", |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    Trend {
-                        direction: direction(&r.get::<_, String>(2)?),
-                        since_week: r.get(3)?,
-                        from: r.get(4)?,
-                        to: r.get(5)?,
-                        evidence: r.get(6)?,
-                    },
-                ))
-            })?,
-            mastery: self.rows(
-                sql!("mastery"),
-                params![class_id, span.from_week],
-                "reading mastery over time",
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        WeekEstimate {
-                            week: r.get(2)?,
-                            theta: r.get(3)?,
-                            sd: r.get(4)?,
-                            answered: r.get::<_, u32>(5)? as usize,
-                        },
-                    ))
-                },
-            )?,
-            engagement: self.rows(sql!("engagement"), both, "reading the weeks", |r| {
-                Ok(EngagementWeek {
-                    week: r.get(0)?,
-                    week_index: r.get(1)?,
-                    active: r.get(2)?,
+        let mut data: Vec<ClassData> = classes
+            .into_iter()
+            .map(|class| ClassData {
+                class,
+                span: span.clone(),
+                roster: Vec::new(),
+                abilities: Vec::new(),
+                answers: Vec::new(),
+                trends: Vec::new(),
+                mastery: Vec::new(),
+                engagement: Vec::new(),
+                sentiment: Vec::new(),
+                risk: Vec::new(),
+                interests: Vec::new(),
+                suggestions: Vec::new(),
+                paths: Vec::new(),
+                suggested_most: Vec::new(),
+                comments: Vec::new(),
+            })
+            .collect();
+        let class_at: HashMap<String, usize> = data
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.class.class_id.clone(), i))
+            .collect();
+        let both = params![ids, since];
+        let one = params![ids];
+
+        let roster = self.rows(sql!("roster"), both, "reading the roster", |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                RosterRow {
+                    student_id: r.get(1)?,
+                    name: r.get(2)?,
                     answers: r.get(3)?,
                     correct: r.get(4)?,
-                    minutes_watched: r.get(5)?,
-                })
-            })?,
-            sentiment: self.rows(sql!("sentiment"), both, "reading the sentiment", |r| {
-                Ok(SentimentWeek {
-                    week: r.get(0)?,
-                    comments: r.get(1)?,
-                    writers: r.get(2)?,
-                    negative: r.get(3)?,
-                    neutral: r.get(4)?,
-                    positive: r.get(5)?,
-                    mood: r.get(6)?,
-                })
-            })?,
-            risk: self.rows(sql!("risk"), one, "reading the at-risk flags", |r| {
-                Ok(RiskRow {
-                    student_id: r.get(0)?,
-                    rule: r.get(1)?,
-                    skill_id: r.get(2)?,
-                    reason: r.get(3)?,
-                })
-            })?,
-            interests: self.rows(sql!("interests"), one, "reading the interests", |r| {
-                Ok(InterestRow {
-                    student_id: r.get(0)?,
-                    skill: r.get(1)?,
-                    weight: r.get(2)?,
-                    comments: r.get(3)?,
-                    searches: r.get(4)?,
-                })
-            })?,
-            suggestions: self.rows(sql!("suggestions"), one, "reading the suggestions", |r| {
-                let reasons: String = r.get(10)?;
+                    minutes: r.get(5)?,
+                    last_active: r.get(6)?,
+                    active_weeks: r.get(7)?,
+                    theta: r.get(8)?,
+                    sd: r.get(9)?,
+                    skills: r.get(10)?,
+                    risk_rules: r.get(11)?,
+                    mood: r.get(12)?,
+                    comments: r.get(13)?,
+                },
+            ))
+        })?;
+        let mut student_at: HashMap<String, usize> = HashMap::new();
+        for (class, row) in roster {
+            if let Some(&i) = class_at.get(&class) {
+                student_at.insert(row.student_id.clone(), i);
+                data[i].roster.push(row);
+            }
+        }
+        // Rows of a student go to their class; of a class, to it.
+        let by_student = |id: &str| student_at.get(id).copied();
+        let by_class = |id: &str| class_at.get(id).copied();
+
+        for row in self.rows(sql!("abilities"), one, "reading the abilities", |r| {
+            Ok(AbilityCell {
+                student_id: r.get(0)?,
+                skill_id: r.get(1)?,
+                skill: r.get(2)?,
+                theta: r.get(3)?,
+                sd: r.get(4)?,
+                answered: r.get(5)?,
+                expected_right: r.get(6)?,
+            })
+        })? {
+            if let Some(i) = by_student(&row.student_id) {
+                data[i].abilities.push(row);
+            }
+        }
+        for (id, answer) in self.rows(sql!("answers"), one, "reading the answers", |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                StudentAnswer {
+                    skill_id: r.get(1)?,
+                    item_id: r.get(2)?,
+                    correct: r.get::<_, u8>(3)? == 1,
+                    difficulty: r.get(4)?,
+                    discrimination: r.get(5)?,
+                },
+            ))
+        })? {
+            if let Some(i) = by_student(&id) {
+                data[i].answers.push((id, answer));
+            }
+        }
+        for (id, skill, trend) in self.rows(sql!("trends"), one, "reading the trends", |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                Trend {
+                    direction: direction(&r.get::<_, String>(2)?),
+                    since_week: r.get(3)?,
+                    from: r.get(4)?,
+                    to: r.get(5)?,
+                    evidence: r.get(6)?,
+                },
+            ))
+        })? {
+            if let Some(i) = by_student(&id) {
+                data[i].trends.push((id, skill, trend));
+            }
+        }
+        for (id, skill, week) in self.rows(
+            sql!("mastery"),
+            params![ids, span.from_week],
+            "reading mastery over time",
+            |r| {
                 Ok((
-                    r.get(0)?,
-                    StudentSuggestion {
-                        rank: r.get(1)?,
-                        resource_id: r.get(2)?,
-                        title: r.get(3)?,
-                        kind: r.get(4)?,
-                        skill: r.get(5)?,
-                        score: r.get(6)?,
-                        pinned: r.get(7)?,
-                        predicted_success: r.get(8)?,
-                        mastery: r.get(9)?,
-                        reasons: reasons
-                            .split("; ")
-                            .filter(|s| !s.is_empty())
-                            .map(str::to_string)
-                            .collect(),
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    WeekEstimate {
+                        week: r.get(2)?,
+                        theta: r.get(3)?,
+                        sd: r.get(4)?,
+                        answered: r.get::<_, u32>(5)? as usize,
                     },
                 ))
-            })?,
-            paths: self.rows(sql!("paths"), one, "reading the learning paths", |r| {
-                Ok((
-                    r.get(0)?,
-                    StudentStep {
-                        step: r.get(1)?,
-                        skill_id: r.get(2)?,
-                        skill: r.get(3)?,
-                        mastery: r.get(4)?,
-                        assessed: r.get(5)?,
-                        resource_id: r.get(6)?,
-                        resource: r.get(7)?,
-                        why: r.get(8)?,
-                    },
-                ))
-            })?,
-            suggested_most: self.suggested_most(Some(class_id))?,
-            comments: if with_comments {
-                self.rows(sql!("comments"), both, "reading the comments", |r| {
-                    Ok(CommentRow {
-                        student_id: r.get(0)?,
-                        time: r.get(1)?,
-                        resource: r.get(2)?,
-                        text: r.get(3)?,
-                        sentiment: r.get(4)?,
-                    })
-                })?
-            } else {
-                Vec::new()
             },
-            class,
-            span,
-        }))
+        )? {
+            if let Some(i) = by_student(&id) {
+                data[i].mastery.push((id, skill, week));
+            }
+        }
+        for (class, week) in self.rows(sql!("engagement"), both, "reading the weeks", |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                EngagementWeek {
+                    week: r.get(1)?,
+                    week_index: r.get(2)?,
+                    active: r.get(3)?,
+                    answers: r.get(4)?,
+                    correct: r.get(5)?,
+                    minutes_watched: r.get(6)?,
+                },
+            ))
+        })? {
+            if let Some(i) = by_class(&class) {
+                data[i].engagement.push(week);
+            }
+        }
+        for (class, week) in self.rows(sql!("sentiment"), both, "reading the sentiment", |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                SentimentWeek {
+                    week: r.get(1)?,
+                    comments: r.get(2)?,
+                    writers: r.get(3)?,
+                    negative: r.get(4)?,
+                    neutral: r.get(5)?,
+                    positive: r.get(6)?,
+                    mood: r.get(7)?,
+                },
+            ))
+        })? {
+            if let Some(i) = by_class(&class) {
+                data[i].sentiment.push(week);
+            }
+        }
+        for row in self.rows(sql!("risk"), one, "reading the at-risk flags", |r| {
+            Ok(RiskRow {
+                student_id: r.get(0)?,
+                rule: r.get(1)?,
+                skill_id: r.get(2)?,
+                reason: r.get(3)?,
+            })
+        })? {
+            if let Some(i) = by_student(&row.student_id) {
+                data[i].risk.push(row);
+            }
+        }
+        for row in self.rows(sql!("interests"), one, "reading the interests", |r| {
+            Ok(InterestRow {
+                student_id: r.get(0)?,
+                skill: r.get(1)?,
+                weight: r.get(2)?,
+                comments: r.get(3)?,
+                searches: r.get(4)?,
+            })
+        })? {
+            if let Some(i) = by_student(&row.student_id) {
+                data[i].interests.push(row);
+            }
+        }
+        for (id, s) in self.rows(sql!("suggestions"), one, "reading the suggestions", |r| {
+            let reasons: String = r.get(10)?;
+            Ok((
+                r.get::<_, String>(0)?,
+                StudentSuggestion {
+                    rank: r.get(1)?,
+                    resource_id: r.get(2)?,
+                    title: r.get(3)?,
+                    kind: r.get(4)?,
+                    skill: r.get(5)?,
+                    score: r.get(6)?,
+                    pinned: r.get(7)?,
+                    predicted_success: r.get(8)?,
+                    mastery: r.get(9)?,
+                    reasons: reasons
+                        .split("; ")
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                },
+            ))
+        })? {
+            if let Some(i) = by_student(&id) {
+                data[i].suggestions.push((id, s));
+            }
+        }
+        for (id, step) in self.rows(sql!("paths"), one, "reading the learning paths", |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                StudentStep {
+                    step: r.get(1)?,
+                    skill_id: r.get(2)?,
+                    skill: r.get(3)?,
+                    mastery: r.get(4)?,
+                    assessed: r.get(5)?,
+                    resource_id: r.get(6)?,
+                    resource: r.get(7)?,
+                    why: r.get(8)?,
+                },
+            ))
+        })? {
+            if let Some(i) = by_student(&id) {
+                data[i].paths.push((id, step));
+            }
+        }
+        for (class, s) in self.rows(
+            sql!("suggested"),
+            one,
+            "reading the suggestions by resource",
+            |r| {
+                let class: String = r.get(0)?;
+                Ok((
+                    class.clone(),
+                    SuggestedResource {
+                        resource_id: r.get(1)?,
+                        title: r.get(2)?,
+                        kind: r.get(3)?,
+                        skill: r.get(4)?,
+                        students: r.get(5)?,
+                        top3: r.get(6)?,
+                        predicted_success: r.get(7)?,
+                        classes: class,
+                    },
+                ))
+            },
+        )? {
+            if let Some(i) = by_class(&class) {
+                data[i].suggested_most.push(s);
+            }
+        }
+        if with_comments {
+            for row in self.rows(sql!("comments"), both, "reading the comments", |r| {
+                Ok(CommentRow {
+                    student_id: r.get(0)?,
+                    time: r.get(1)?,
+                    resource: r.get(2)?,
+                    text: r.get(3)?,
+                    sentiment: r.get(4)?,
+                })
+            })? {
+                if let Some(i) = by_student(&row.student_id) {
+                    data[i].comments.push(row);
+                }
+            }
+        }
+        Ok(data)
     }
 }
 
