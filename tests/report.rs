@@ -625,3 +625,35 @@ fn a_student_report_shows_that_student_and_nobody_else() {
         "{weeks:?}"
     );
 }
+
+#[test]
+fn before_analyze_the_report_shows_what_exists_and_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("school.duckdb");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/dashboard-school");
+    succeeded(classlens_at(&db, &["ingest", fixture.to_str().unwrap()]));
+    let out = dir.path().join("out");
+    succeeded(report(&db, &out, &["--class", "c01"]));
+    let doc = parse(&out.join("c01.html"));
+    let charts: Vec<&str> = doc
+        .select(&sel("section#charts figure"))
+        .map(|f| f.value().attr("data-chart").unwrap())
+        .collect();
+    assert_eq!(charts, ["engagement"]);
+    let missing: String = doc
+        .select(&sel("ul#missing"))
+        .map(|u| u.text().collect::<String>())
+        .collect();
+    for said in [
+        "Abilities are not fitted yet",
+        "No scored comments",
+        "No suggestions yet",
+    ] {
+        assert!(missing.contains(said), "{missing}");
+    }
+    assert!(missing.contains("classlens analyze"));
+    assert_eq!(
+        count(&doc, "section#roster tbody tr"),
+        sql(&db, "SELECT count(*) FROM students WHERE class_id = 'c01'")
+    );
+}
