@@ -311,7 +311,11 @@ fn shape(data: ClassData, options: &Options, pseudonyms: Option<&Pseudonyms>) ->
                     sd: a.sd,
                     answered: a.answered,
                     expected_right: a.expected_right,
-                    explanation: e.summary,
+                    // The table's first column already names the skill.
+                    explanation: e
+                        .summary
+                        .strip_prefix(&format!("{}: ", a.skill))
+                        .map_or_else(|| e.summary.clone(), str::to_string),
                 })
                 .collect();
             let mut series: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
