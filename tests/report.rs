@@ -124,10 +124,16 @@ fn class_report_has_its_sections_and_every_chart_has_one_mark_per_data_point() {
 
     // Every chart is an inline SVG with one mark per data point.
     for chart in ["ability", "mastery", "engagement", "sentiment", "suggested"] {
-        assert_eq!(
-            count(&doc, &format!("figure#chart-{chart} > svg")),
-            1,
-            "{chart}"
+        let svg: Vec<_> = doc
+            .select(&sel(&format!("figure#chart-{chart} > svg")))
+            .collect();
+        assert_eq!(svg.len(), 1, "{chart}");
+        assert_eq!(svg[0].value().attr("role"), Some("img"));
+        assert!(
+            svg[0]
+                .value()
+                .attr("aria-label")
+                .is_some_and(|l| !l.is_empty())
         );
     }
     let with_ability = sql(

@@ -261,7 +261,14 @@ fn figure(out: &mut String, chart: &Chart) -> Result<(), ReportError> {
         chart.marks(),
         esc(&chart.title)
     );
-    out.push_str(&chart.svg()?);
+    // Screen readers announce the chart by its title; the table says the rest.
+    let svg = chart.svg()?;
+    let labelled = svg.replacen(
+        "<svg ",
+        &format!("<svg role=\"img\" aria-label=\"{}\" ", esc(&chart.title)),
+        1,
+    );
+    out.push_str(&labelled);
     if !chart.legend.is_empty() {
         out.push_str("\n<ul class=\"legend\">");
         for (label, c) in &chart.legend {
