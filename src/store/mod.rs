@@ -240,7 +240,7 @@ impl Store {
         context: &str,
         map: impl FnMut(&duckdb::Row<'_>) -> duckdb::Result<T>,
     ) -> Result<Vec<T>, StoreError> {
-        let mut stmt = self.conn.prepare(sql).context(context)?;
+        let mut stmt = self.conn.prepare_cached(sql).context(context)?;
         let rows = stmt.query_map(params, map).context(context)?;
         rows.collect::<Result<Vec<_>, _>>().context(context)
     }
