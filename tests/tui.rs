@@ -147,7 +147,17 @@ fn screen_text(backend: &TestBackend) -> String {
         .content()
         .chunks(width)
         .map(|row| {
-            let line: String = row.iter().map(|c| c.symbol()).collect();
+            // A wide character fills two cells; the second holds no text of its own.
+            let mut line = String::new();
+            let mut covered = 0;
+            for cell in row {
+                if covered > 0 {
+                    covered -= 1;
+                    continue;
+                }
+                line.push_str(cell.symbol());
+                covered = unicode_width::UnicodeWidthStr::width(cell.symbol()).saturating_sub(1);
+            }
             line.trim_end().to_string()
         })
         .collect::<Vec<_>>()
@@ -973,5 +983,63 @@ fn r_writes_the_open_classs_report_and_capital_r_a_pseudonymized_one() {
     assert!(!names.is_empty());
     for name in names {
         assert!(!html.contains(&name), "{name} in a pseudonymized report");
+    }
+}
+
+/// The fixture school and a few comments in Chinese, newest of all; not
+/// analysed, since what is tested is how they are drawn.
+fn chinese_db() -> &'static Path {
+    static DB: OnceLock<PathBuf> = OnceLock::new();
+    DB.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir").keep();
+        let db = dir.join("school.duckdb");
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/dashboard-school");
+        let extra = dir.join("zh");
+        std::fs::create_dir(&extra).expect("folder");
+        common::write(
+            &extra,
+            "comments.csv",
+            "comment_id,student_id,resource_id,time,text\n\
+             zh001,s000001,,2026-06-20T10:00:00,这个视频把分数讲得很清楚，我终于明白了通分的步骤。\n\
+             zh002,s000001,,2026-06-20T11:00:00,太难了，比例那一部分我完全看不懂，希望老师再讲一遍。\n\
+             zh003,s000001,,2026-06-20T12:00:00,Mixed 中文 and English: 分数 fractions 好难 but OK\n",
+        );
+        let mut store = Store::open(&db, Access::ReadWrite).expect("create db");
+        store
+            .ingest(&[fixture], &IngestOptions::default(), &mut |_| {})
+            .expect("the dashboard fixture ingests");
+        store
+            .ingest(&[extra], &IngestOptions::default(), &mut |_| {})
+            .expect("the Chinese comments ingest");
+        db
+    })
+}
+
+#[test]
+fn chinese_comments_line_up_at_80x24() {
+    let store = Store::open(chinese_db(), Access::ReadOnly).expect("open read-only");
+    let theme = Theme {
+        color: true,
+        ascii: false,
+    };
+    let mut h = Harness {
+        app: App::new("school.duckdb".into(), theme, (80, 24)),
+        store,
+    };
+    let requests = h.app.start();
+    h.answer(requests);
+    h.keys([Action::Show(ViewId::Comments)]);
+    let screen = h.screen();
+    insta::assert_snapshot!("comments_chinese_80x24", screen);
+    assert!(screen.contains("这个视频"), "{screen}");
+    // Every framed row ends on the frame, whatever the width of what it holds.
+    let backend = h.draw();
+    let buffer = backend.buffer();
+    for y in 1..22 {
+        let last = buffer.cell((79, y)).expect("cell").symbol();
+        assert!(
+            last == "│" || last == "┐" || last == "┘" || last == "┤",
+            "row {y}: {last:?}\n{screen}"
+        );
     }
 }

@@ -27,7 +27,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let name_width = school
         .classes
         .iter()
-        .map(|c| c.name.chars().count())
+        .map(|c| super::columns(&c.name))
         .max()
         .unwrap_or(0)
         .clamp(12, 24) as u16;

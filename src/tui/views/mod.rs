@@ -15,6 +15,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Clear, Paragraph, Wrap};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::app::{App, InputKind, Loadable, Message, ViewId};
 use super::data::Listing;
@@ -163,10 +164,10 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     };
     // The left side first; then, as room allows: activity, freshness, the file.
     let width = usize::from(area.width);
-    let mut room = width.saturating_sub(left_text.chars().count() + 2);
+    let mut room = width.saturating_sub(columns(&left_text) + 2);
     let mut right = String::new();
     let mut add = |part: String, room: &mut usize| {
-        let n = part.chars().count();
+        let n = columns(&part);
         if n <= *room {
             right.push_str(&part);
             *room -= n;
@@ -187,7 +188,7 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
         let path = clip_left(t, &path, room.min(width / 2));
         add(path, &mut room);
     }
-    let right_width = right.chars().count() as u16;
+    let right_width = columns(&right) as u16;
     let [left_area, right_area] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(right_width)]).areas(area);
     let left = Line::from(Span::styled(left_text, left_style));
@@ -334,28 +335,58 @@ pub(super) fn percent(rate: Option<f64>) -> String {
     rate.map_or_else(String::new, |r| format!("{:.0}%", r * 100.0))
 }
 
-/// At most `width` characters, with an ellipsis when cut.
+/// Columns `text` takes on a terminal: a CJK character takes two.
+pub(super) fn columns(text: &str) -> usize {
+    UnicodeWidthStr::width(text)
+}
+
+/// At most `width` columns, with an ellipsis when cut; a wide character that
+/// would straddle the edge is left out whole, never cut in half.
 pub(super) fn clip(theme: &Theme, text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
+    if columns(text) <= width {
         return text.to_string();
     }
     let mark = theme.ellipsis();
-    let keep = width.saturating_sub(mark.chars().count());
-    let mut out: String = text.chars().take(keep).collect();
+    let mut room = width.saturating_sub(columns(mark));
+    let mut out = String::new();
+    for c in text.chars() {
+        let w = UnicodeWidthChar::width(c).unwrap_or(0);
+        if w > room {
+            break;
+        }
+        room -= w;
+        out.push(c);
+    }
     out.push_str(mark);
     out
 }
 
-/// The end of `text` (paths read best from the right).
+/// `text` clipped to `width` columns and padded with spaces to exactly that many
+/// (`format!("{:<w$}")` counts characters, which misaligns CJK).
+pub(super) fn pad(theme: &Theme, text: &str, width: usize) -> String {
+    let mut out = clip(theme, text, width);
+    let fill = width.saturating_sub(columns(&out));
+    out.extend(std::iter::repeat_n(' ', fill));
+    out
+}
+
+/// The end of `text` (paths read best from the right), in at most `width` columns.
 fn clip_left(theme: &Theme, text: &str, width: usize) -> String {
-    let n = text.chars().count();
-    if n <= width {
+    if columns(text) <= width {
         return text.to_string();
     }
     let mark = theme.ellipsis();
-    let keep = width.saturating_sub(mark.chars().count());
-    let tail: String = text.chars().skip(n - keep).collect();
-    format!("{mark}{tail}")
+    let mut room = width.saturating_sub(columns(mark));
+    let mut tail: Vec<char> = Vec::new();
+    for c in text.chars().rev() {
+        let w = UnicodeWidthChar::width(c).unwrap_or(0);
+        if w > room {
+            break;
+        }
+        room -= w;
+        tail.push(c);
+    }
+    format!("{mark}{}", tail.into_iter().rev().collect::<String>())
 }
 
 /// The date part of a timestamp.
@@ -436,5 +467,26 @@ mod tests {
         assert_eq!(clip(&t, "abcdef", 5), "ab...");
         assert_eq!(clip(&t, "abc", 5), "abc");
         assert_eq!(clip_left(&t, "/a/b/c/db.duckdb", 10), "....duckdb");
+    }
+
+    #[test]
+    fn wide_characters_are_measured_in_columns_and_never_cut() {
+        let t = Theme {
+            color: false,
+            ascii: true,
+        };
+        // Each of these takes two columns.
+        assert_eq!(columns("分数很难"), 8);
+        assert_eq!(clip(&t, "分数很难", 8), "分数很难");
+        // 7 columns: 4 for the text, 3 for "...": the third character would straddle.
+        assert_eq!(clip(&t, "分数很难", 7), "分数...");
+        assert_eq!(clip(&t, "分数很难", 6), "分...");
+        for width in 3..12 {
+            let cut = clip(&t, "我喜欢这个视频 video", width);
+            assert!(columns(&cut) <= width, "{cut:?} in {width}");
+        }
+        assert_eq!(clip_left(&t, "/学校/数据.duckdb", 12), "...据.duckdb");
+        assert_eq!(pad(&t, "分数", 6), "分数  ");
+        assert_eq!(columns(&pad(&t, "分数很难的题", 9)), 9);
     }
 }

@@ -158,10 +158,10 @@ fn column_widths(result: &QueryResult, first: usize, rows: std::ops::Range<usize
             let values = rows.clone().filter_map(|r| {
                 result.rows[r][first + offset]
                     .as_ref()
-                    .map(|v| v.chars().count())
+                    .map(|v| super::columns(v))
             });
             values
-                .chain([name.chars().count(), 4])
+                .chain([super::columns(name), 4])
                 .max()
                 .unwrap_or(4)
                 .min(MAX_COLUMN)

@@ -11,7 +11,7 @@ use ratatui::widgets::{
     Axis, Block, Cell, Chart, Dataset, GraphType, LegendPosition, Paragraph, Row, Table, Wrap,
 };
 
-use super::{ascii_week_bars, clip, day, percent, waiting};
+use super::{ascii_week_bars, clip, day, pad, percent, waiting};
 use crate::ability::mastery::Direction;
 use crate::store::dashboard::{StudentComment, StudentDetail};
 use crate::tui::app::{App, Section};
@@ -446,7 +446,7 @@ fn ability<'a>(app: &App, d: &'a StudentDetail) -> Vec<Line<'a>> {
             _ => "    ",
         };
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<24} ", clip(t, &s.skill, 24)), t.title()),
+            Span::styled(format!("{} ", pad(t, &s.skill, 24)), t.title()),
             Span::styled(
                 interval_bar(t, s.theta, s.sd, s.class_mean),
                 t.ability(s.theta),
