@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use duckdb::params;
 
 use super::ability::{RiskRow, StudentAnswer, direction};
-use super::recommend::{StudentStep, StudentSuggestion, SuggestedResource};
+use super::recommend::{StudentStep, StudentSuggestion, SuggestedResource, step_at, suggestion_at};
 use super::{Store, StoreError};
 use crate::ability::mastery::{Trend, WeekEstimate};
 
@@ -370,45 +370,14 @@ impl Store {
             }
         }
         for (id, s) in self.rows(sql!("suggestions"), one, "reading the suggestions", |r| {
-            let reasons: String = r.get(10)?;
-            Ok((
-                r.get::<_, String>(0)?,
-                StudentSuggestion {
-                    rank: r.get(1)?,
-                    resource_id: r.get(2)?,
-                    title: r.get(3)?,
-                    kind: r.get(4)?,
-                    skill: r.get(5)?,
-                    score: r.get(6)?,
-                    pinned: r.get(7)?,
-                    predicted_success: r.get(8)?,
-                    mastery: r.get(9)?,
-                    reasons: reasons
-                        .split("; ")
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                },
-            ))
+            Ok((r.get::<_, String>(0)?, suggestion_at(r, 1)?))
         })? {
             if let Some(i) = by_student(&id) {
                 data[i].suggestions.push((id, s));
             }
         }
         for (id, step) in self.rows(sql!("paths"), one, "reading the learning paths", |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                StudentStep {
-                    step: r.get(1)?,
-                    skill_id: r.get(2)?,
-                    skill: r.get(3)?,
-                    mastery: r.get(4)?,
-                    assessed: r.get(5)?,
-                    resource_id: r.get(6)?,
-                    resource: r.get(7)?,
-                    why: r.get(8)?,
-                },
-            ))
+            Ok((r.get::<_, String>(0)?, step_at(r, 1)?))
         })? {
             if let Some(i) = by_student(&id) {
                 data[i].paths.push((id, step));

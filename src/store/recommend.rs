@@ -575,25 +575,7 @@ impl Store {
             sql!("student_recommendations"),
             params![student_id],
             "reading a student's suggestions",
-            |r| {
-                let reasons: String = r.get(9)?;
-                Ok(StudentSuggestion {
-                    rank: r.get(0)?,
-                    resource_id: r.get(1)?,
-                    title: r.get(2)?,
-                    kind: r.get(3)?,
-                    skill: r.get(4)?,
-                    score: r.get(5)?,
-                    pinned: r.get(6)?,
-                    predicted_success: r.get(7)?,
-                    mastery: r.get(8)?,
-                    reasons: reasons
-                        .split("; ")
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                })
-            },
+            |r| suggestion_at(r, 0),
         )
     }
 
@@ -602,18 +584,7 @@ impl Store {
             sql!("student_path"),
             params![student_id],
             "reading a student's learning path",
-            |r| {
-                Ok(StudentStep {
-                    step: r.get(0)?,
-                    skill_id: r.get(1)?,
-                    skill: r.get(2)?,
-                    mastery: r.get(3)?,
-                    assessed: r.get(4)?,
-                    resource_id: r.get(5)?,
-                    resource: r.get(6)?,
-                    why: r.get(7)?,
-                })
-            },
+            |r| step_at(r, 0),
         )
     }
 
@@ -690,4 +661,40 @@ fn append_recommendations(
             .context(context)?;
     }
     appender.flush().context(context)
+}
+
+/// A suggestion from a row whose columns, from `at` on, are those of
+/// `student_recommendations.sql` (reasons joined by "; ").
+pub(super) fn suggestion_at(r: &duckdb::Row<'_>, at: usize) -> duckdb::Result<StudentSuggestion> {
+    let reasons: String = r.get(at + 9)?;
+    Ok(StudentSuggestion {
+        rank: r.get(at)?,
+        resource_id: r.get(at + 1)?,
+        title: r.get(at + 2)?,
+        kind: r.get(at + 3)?,
+        skill: r.get(at + 4)?,
+        score: r.get(at + 5)?,
+        pinned: r.get(at + 6)?,
+        predicted_success: r.get(at + 7)?,
+        mastery: r.get(at + 8)?,
+        reasons: reasons
+            .split("; ")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+    })
+}
+
+/// A learning-path step from a row whose columns, from `at` on, are those of `student_path.sql`.
+pub(super) fn step_at(r: &duckdb::Row<'_>, at: usize) -> duckdb::Result<StudentStep> {
+    Ok(StudentStep {
+        step: r.get(at)?,
+        skill_id: r.get(at + 1)?,
+        skill: r.get(at + 2)?,
+        mastery: r.get(at + 3)?,
+        assessed: r.get(at + 4)?,
+        resource_id: r.get(at + 5)?,
+        resource: r.get(at + 6)?,
+        why: r.get(at + 7)?,
+    })
 }
