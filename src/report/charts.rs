@@ -175,21 +175,17 @@ impl Chart {
                 let (n_rows, n_cols) = (rows.len().max(1) as f64, columns.len().max(1) as f64);
                 let mut chart = frame(root, (30, 150), -0.5..n_cols - 0.5, -0.5..n_rows - 0.5)?;
                 // Labels sit on whole numbers, the cells' centres; rows run top down.
-                let at = |v: f64, n: usize| {
-                    let i = v.round();
-                    ((v - i).abs() < 0.01 && i >= 0.0 && (i as usize) < n).then_some(i as usize)
-                };
                 house(&mut chart.configure_mesh())
                     .disable_mesh()
                     .x_labels(columns.len().max(1))
                     .y_labels(rows.len().max(1))
                     .x_label_formatter(&|x| {
-                        at(*x, columns.len())
+                        tick(*x, columns.len())
                             .map(|i| (i + 1).to_string())
                             .unwrap_or_default()
                     })
                     .y_label_formatter(&|y| {
-                        at(*y, rows.len())
+                        tick(*y, rows.len())
                             .and_then(|i| rows.get(rows.len() - 1 - i))
                             .map(|s| short(s, 22))
                             .unwrap_or_default()
@@ -220,13 +216,8 @@ impl Chart {
                 let top = values.iter().copied().fold(1.0f64, f64::max) * 1.08;
                 let n = labels.len().max(1) as f64;
                 let name = |v: &f64| {
-                    let i = v.round();
-                    if (v - i).abs() > 0.01 || i < 0.0 {
-                        return String::new();
-                    }
-                    labels
-                        .get(i as usize)
-                        .map(|s| short(s, 34))
+                    tick(*v, labels.len())
+                        .map(|i| short(&labels[i], 34))
                         .unwrap_or_default()
                 };
                 if *horizontal {
@@ -271,11 +262,9 @@ impl Chart {
                 let n = labels.len().max(1) as f64;
                 let mut chart = frame(root, (34, 54), -0.5..n - 0.5, -1.0..1.0)?;
                 let name = |v: &f64| {
-                    let i = v.round();
-                    if (v - i).abs() > 0.01 || i < 0.0 {
-                        return String::new();
-                    }
-                    labels.get(i as usize).cloned().unwrap_or_default()
+                    tick(*v, labels.len())
+                        .map(|i| labels[i].clone())
+                        .unwrap_or_default()
                 };
                 house(&mut chart.configure_mesh())
                     .disable_x_mesh()
@@ -376,6 +365,13 @@ fn house<'m, 'a, 'b, DB: DrawingBackend>(
     mesh.max_light_lines(0)
         .label_style(font.clone())
         .axis_desc_style(font)
+}
+
+/// The index of the label at axis position `v`: labels sit on whole numbers
+/// (the marks' centres), and an axis asks for positions in between too.
+fn tick(v: f64, n: usize) -> Option<usize> {
+    let i = v.round();
+    ((v - i).abs() < 0.01 && i >= 0.0 && (i as usize) < n).then_some(i as usize)
 }
 
 /// Light to dark blue with the value (0..1): printable in grey too.
