@@ -110,6 +110,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             vector: query,
             probabilities: Some([0.6, 0.2, 0.2]),
             skill_id: None,
+            boost: 1.0,
         };
         let started = Instant::now();
         let index = index::current(&store)?.ok_or("the index is not current")?;
@@ -155,6 +156,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         vector: centers[3].clone(),
         probabilities: None,
         skill_id: None,
+        boost: 1.0,
     };
     let started = Instant::now();
     let index = index::current(&store)?.ok_or("the index is not current")?;

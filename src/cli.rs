@@ -219,19 +219,16 @@ pub struct TrainSentimentArgs {
     #[arg(long, default_value_t = crate::text::train::DEFAULT_SEED)]
     pub seed: u64,
 
-    /// Where to write the head; the report goes beside it (.md and .json)
-    #[arg(
-        long,
-        default_value = "models/sentiment-head.safetensors",
-        value_name = "FILE"
-    )]
-    pub out: PathBuf,
+    /// Where to write the head; the report goes beside it (.md and .json). Default:
+    /// models/sentiment-head.safetensors, or models/sentiment-head-multilingual.safetensors
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 
     #[command(flatten)]
     pub encoder: EncoderArgs,
 
     /// Train over the multilingual encoder (multilingual-e5-small, 4-bit; fetched if absent)
-    /// instead of all-MiniLM-L6-v2. The analysis does not use such a head yet.
+    /// instead of all-MiniLM-L6-v2, on the shipped English and Chinese sentences by default
     #[arg(long)]
     pub multilingual: bool,
 
@@ -252,6 +249,10 @@ pub struct SentimentArgs {
     /// The sentiment head (default: the one that ships with classlens)
     #[arg(long, value_name = "FILE")]
     pub head: Option<PathBuf>,
+
+    /// Which encoder reads which text: split (MiniLM for English, e5 for other languages) or e5
+    #[arg(long, value_enum, default_value_t = crate::text::routing::DEFAULT)]
+    pub encoders: crate::text::routing::Encoders,
 
     #[command(flatten)]
     pub encoder: EncoderArgs,
@@ -281,6 +282,10 @@ pub struct SearchArgs {
     /// Only comments written before this date (YYYY-MM-DD)
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
+
+    /// Only comments written in this language (ISO 639-1 as detected, e.g. en, zh)
+    #[arg(long, value_name = "CODE")]
+    pub language: Option<String>,
 
     /// How many comments
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10000))]
@@ -359,6 +364,11 @@ pub struct AnalyzeArgs {
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub batch_size: u32,
 
+    /// Which encoder reads which text: split (MiniLM for English, multilingual e5 for other
+    /// languages) or e5 (e5 for every text, so searches cross languages)
+    #[arg(long, value_enum, default_value_t = crate::text::routing::DEFAULT)]
+    pub encoders: crate::text::routing::Encoders,
+
     /// Suggestions: extra log-odds per SD of skill need, how much closing gaps outweighs what
     /// students would pick anyway (0: what they would pick)
     #[arg(long, default_value_t = 0.75)]
@@ -432,6 +442,15 @@ pub struct DemoArgs {
     /// Seed of the generator: the same seed gives the same school
     #[arg(long, default_value_t = 20260202)]
     pub seed: u64,
+
+    /// Languages the students write in: en, or en,zh (a share of them, --chinese-share, write
+    /// their comments and searches in Chinese)
+    #[arg(long, value_delimiter = ',', default_value = "en", value_parser = ["en", "zh"])]
+    pub languages: Vec<String>,
+
+    /// With --languages en,zh: the share of students who write in Chinese
+    #[arg(long, default_value_t = 0.3, value_parser = unit_interval)]
+    pub chinese_share: f64,
 
     /// Throw away an existing demo database and build it again
     #[arg(long)]

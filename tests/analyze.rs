@@ -9,6 +9,8 @@ use std::path::Path;
 use classlens::store::ingest::IngestOptions;
 use classlens::store::{Access, Store};
 use classlens::text::encoder::{DeviceChoice, Encoder};
+use classlens::text::language::detect;
+use classlens::text::routing::reads_as_english;
 use classlens::text::{normalise, text_hash};
 use common::{fetched, json_output, write};
 
@@ -143,10 +145,28 @@ fn hostile_texts_are_skipped_or_encoded_never_wrong() {
         i64::try_from(encoded).unwrap()
     );
 
-    let model = report["model"].as_str().unwrap();
+    // Split encoders: the Arabic text is the multilingual encoder's.
+    let route = &report["route"];
+    let (english, other) = (
+        route["english"].as_str().unwrap(),
+        route["other"].as_str().unwrap(),
+    );
+    assert_ne!(english, other, "{report}");
     let store = Store::open(&db, Access::ReadOnly).unwrap();
     let encoder = Encoder::load(fetched(), DeviceChoice::Cpu, 256).unwrap();
+    let multilingual = Encoder::load_multilingual(
+        &common::fetched_multilingual()
+            .join(classlens::text::model::multilingual_manifest().weights_file()),
+        DeviceChoice::Cpu,
+    )
+    .unwrap();
     for text in texts {
+        let english_text = reads_as_english(&detect(text));
+        let (model, reader) = if english_text {
+            (english, &encoder)
+        } else {
+            (other, &multilingual)
+        };
         let stored = store
             .embedding(model, &text_hash(&normalise(text)))
             .unwrap();
@@ -156,7 +176,7 @@ fn hostile_texts_are_skipped_or_encoded_never_wrong() {
         assert!(stored.iter().all(|x| x.is_finite()), "{text:.40?}");
         let norm: f32 = stored.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-4, "{text:.40?}: norm {norm}");
-        let direct = &encoder.encode(&[text], 1).unwrap()[0];
+        let direct = &reader.encode(&[text], 1).unwrap()[0];
         let dot: f32 = stored.iter().zip(direct).map(|(a, b)| a * b).sum();
         assert!(dot > 0.9999, "{text:.40?}: {dot}");
     }

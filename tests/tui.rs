@@ -41,10 +41,13 @@ fn school_db() -> &'static Path {
             Some(Precision::F32),
         )
         .expect("encoder");
-        let plan = text::plan_new_texts(&store, &key).expect("plan");
+        // MiniLM alone: comments in other languages stay unscored.
+        let route = text::routing::Route::single(&key);
+        let plan = text::plan_new_texts(&store, &route, &key).expect("plan");
         text::encode_plan(&mut store, &encoder, &key, plan, 32, &mut |_, _| {}).expect("encode");
         let head = sentiment::SentimentHead::shipped().expect("the shipped head");
-        insights::refresh(&mut store, &key, &head).expect("comments analysed");
+        let heads = insights::Heads::from([(key.clone(), head)]);
+        insights::refresh(&mut store, &route, &heads).expect("comments analysed");
         classlens::ability::school::refresh(&mut store).expect("abilities fitted");
         classlens::ability::school::refresh_risk(&mut store).expect("risk rules applied");
         classlens::recommend::school::refresh(

@@ -4,9 +4,11 @@ use super::progress::{Counter, thousands};
 use crate::ability::school;
 use crate::cli::{AnalyzeArgs, DbArgs, EncoderArgs};
 use crate::recommend::{self, ranker::Settings};
-use crate::text::encoder::Encoder;
+use crate::text::encoder::{DeviceChoice, Encoder};
+use crate::text::insights::Heads;
 use crate::text::model::ModelInfo;
 use crate::text::model::cache_key;
+use crate::text::routing::{Encoders, Route};
 use crate::text::sentiment::{SHIPPED_NAME, SentimentHead};
 use crate::text::{self, insights, model};
 
@@ -62,23 +64,100 @@ pub(super) fn load_head(path: Option<&std::path::Path>) -> Result<(SentimentHead
     })
 }
 
+/// The multilingual encoder's cache key, from its compiled-in manifest.
+pub(super) fn multilingual_key() -> String {
+    model::multilingual_cache_key()
+}
+
+/// Loads the multilingual encoder, fetching it if it is missing.
+pub(super) fn load_multilingual(device: DeviceChoice) -> Result<Encoder> {
+    let manifest = model::multilingual_manifest();
+    let dir = model::multilingual_dir();
+    let info = match model::verify(&manifest, &dir) {
+        Ok(info) => info,
+        Err(_) => model::fetch(&manifest, &dir, &mut |step| eprintln!("classlens: {step}"))?,
+    };
+    Ok(Encoder::load_multilingual(
+        &info.dir.join(manifest.weights_file()),
+        device,
+    )?)
+}
+
+/// The route `encoders` asks for, with the English side's key and checked model.
+pub(super) fn route_for(
+    args: &EncoderArgs,
+    encoders: Encoders,
+) -> Result<(Route, Option<ModelInfo>)> {
+    Ok(match encoders {
+        Encoders::Split => {
+            let (checked, english) = encoder_key(args)?;
+            (
+                Route {
+                    english,
+                    other: multilingual_key(),
+                },
+                checked,
+            )
+        }
+        Encoders::E5 => (Route::single(&multilingual_key()), None),
+    })
+}
+
+/// The heads of a route: `--head` for the model it was trained on, the shipped
+/// head of each other model of the route. A head for no model of the route is refused.
+pub(super) fn route_heads(route: &Route, path: Option<&std::path::Path>) -> Result<Heads> {
+    let mut heads = Heads::new();
+    for model in route.models() {
+        if model == multilingual_key() {
+            heads.insert(model.to_string(), SentimentHead::shipped_multilingual()?);
+        } else if let Ok(head) = SentimentHead::shipped()
+            && head.info.encoder == model
+        {
+            heads.insert(model.to_string(), head);
+        }
+    }
+    if let Some(path) = path {
+        let (head, name) = load_head(Some(path))?;
+        let model = route
+            .models()
+            .into_iter()
+            .find(|m| *m == head.info.encoder)
+            .map(str::to_string);
+        match model {
+            Some(model) => {
+                heads.insert(model, head);
+            }
+            None => head.check_encoder(&route.english, &name)?,
+        }
+    }
+    Ok(heads)
+}
+
 pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
-    let (head, head_name) = load_head(args.head.as_deref())?;
     let mut store = super::open_for_writing(db)?;
-    let (checked, model_key) = encoder_key(&args.encoder)?;
+    let (route, checked) = route_for(&args.encoder, args.encoders)?;
     // A head for another encoder's vectors is refused before any work is done.
-    head.check_encoder(&model_key, &head_name)?;
-    let plan = text::plan_new_texts(&store, &model_key)?;
-    // Nothing new: done without reading (or fetching) the model.
-    let (report, encoder) = if plan.is_empty() {
-        (plan.finish(), None)
-    } else {
-        let encoder = load_encoder(&args.encoder, checked)?;
+    let heads = route_heads(&route, args.head.as_deref())?;
+    let mut report = text::EncodeReport::default();
+    let mut encoders = Vec::new();
+    let mut checked = checked;
+    for model in route.models() {
+        let plan = text::plan_new_texts(&store, &route, model)?;
+        // Nothing new: done without reading (or fetching) the model.
+        if plan.is_empty() {
+            report.add(&plan.finish());
+            continue;
+        }
+        let encoder = if model == multilingual_key() {
+            load_multilingual(args.encoder.device)?
+        } else {
+            load_encoder(&args.encoder, checked.take())?
+        };
         let mut counter: Option<Counter> = None;
-        let report = text::encode_plan(
+        let encoded = text::encode_plan(
             &mut store,
             &encoder,
-            &model_key,
+            model,
             plan,
             args.batch_size as usize,
             &mut |done, total| {
@@ -90,23 +169,30 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
         if let Some(counter) = &counter {
             counter.finish();
         }
-        (report?, Some(encoder))
-    };
-    let insights = insights::refresh(&mut store, &model_key, &head)?;
+        report.add(&encoded?);
+        encoders.push((model.to_string(), encoder));
+    }
+    let encoder = encoders.first().map(|(_, e)| e);
+    let insights = insights::refresh(&mut store, &route, &heads)?;
     let ability = school::refresh(&mut store)?;
     let risk = school::refresh_risk(&mut store)?;
     let settings = Settings {
         gap_priority: args.gap_priority,
         diversity: args.diversity,
     };
-    let suggestions = recommend::school::refresh(&mut store, &model_key, &settings)?;
+    let suggestions = recommend::school::refresh(&mut store, &route.english, &settings)?;
     if args.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
-                "model": model_key,
-                "device": encoder.as_ref().map(Encoder::device_name),
-                "precision": encoder.as_ref().map(|e| e.precision_name()),
+                "model": route.english,
+                "route": route,
+                "encoders": args.encoders,
+                "device": encoder.map(Encoder::device_name),
+                "precision": encoders
+                    .iter()
+                    .map(|(model, e)| (model.clone(), e.precision_name()))
+                    .collect::<std::collections::BTreeMap<_, _>>(),
                 "encode": report,
                 "comments": insights,
                 "ability": ability,
@@ -122,12 +208,16 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
         thousands(report.encoded as u64),
         thousands(report.tokens as u64),
         report.seconds,
-        match &encoder {
+        match encoder {
             Some(encoder) if report.encoded > 0 => format!(
                 ", {:.0} texts/s on {}, {}",
                 report.encoded as f64 / report.seconds.max(1e-9),
                 encoder.device_name(),
-                encoder.precision_name()
+                encoders
+                    .iter()
+                    .map(|(_, e)| e.precision_name())
+                    .collect::<Vec<_>>()
+                    .join(" + ")
             ),
             _ => String::new(),
         },
@@ -136,7 +226,7 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
     );
     if insights.comments + insights.searches > 0 {
         println!(
-            "comments: {} analysed ({} scored, {} in another language, {} empty), {} searches, {} interest profiles{} in {:.1} s",
+            "comments: {} analysed ({} scored, {} in a language no head scores, {} empty), {} searches, {} interest profiles{} in {:.1} s",
             thousands(insights.comments as u64),
             thousands(insights.scored as u64),
             thousands(insights.unsupported_language as u64),

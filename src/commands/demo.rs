@@ -62,9 +62,16 @@ fn has_students(path: &Path, upgrade: bool) -> Result<bool> {
 /// then moves it into place: nobody ever opens a half-built demo.
 fn build(path: &Path, args: &DemoArgs) -> Result<()> {
     let progress = Progress::new();
+    let chinese = args.languages.iter().any(|l| l == "zh");
+    let english = args.languages.iter().any(|l| l == "en");
     let spec = DemoSpec {
         students: args.students,
         seed: args.seed,
+        chinese_share: match (chinese, english) {
+            (false, _) => 0.0,
+            (true, false) => 1.0,
+            (true, true) => args.chinese_share,
+        },
     };
     let scratch;
     let dir: PathBuf = match &args.export {

@@ -1,9 +1,11 @@
 use anyhow::{Result, bail};
 
-use super::analyze::{encoder_key, load_encoder, load_head};
+use super::analyze::{encoder_key, load_encoder, load_head, load_multilingual, multilingual_key};
 use crate::cli::{DbArgs, SearchArgs};
 use crate::store::insights::CommentFilter;
-use crate::text::{index, insights, normalise, search};
+use crate::text::routing::Route;
+use crate::text::sentiment::SentimentHead;
+use crate::text::{index, insights, language, normalise, search};
 
 pub fn run(db: &DbArgs, args: &SearchArgs) -> Result<()> {
     let query = normalise(&args.query);
@@ -20,36 +22,51 @@ pub fn run(db: &DbArgs, args: &SearchArgs) -> Result<()> {
         }
     }
     let store = super::open_for_reading(db)?;
-    let (checked, model_key) = encoder_key(&args.encoder)?;
-    if store.insight_source()?.is_none() {
+    let Some(source) = store.insight_source()? else {
         bail!(
             "{} has no analysed comments yet: run `classlens analyze` first",
             store.path().display()
         );
-    }
-    let encoder = load_encoder(&args.encoder, checked)?;
+    };
+    // The query is read by the encoder that read comments in its language.
+    let route = Route::from_source(&source);
+    let model = route.model_for(&language::detect(&query)).to_string();
+    let encoder = if model == multilingual_key() {
+        load_multilingual(args.encoder.device)?
+    } else {
+        let (checked, key) = encoder_key(&args.encoder)?;
+        if key != model {
+            bail!(
+                "the comments were analysed with {model}, not {key}: search with the encoder \
+                 they were analysed with (--model-dir), or analyse them again"
+            );
+        }
+        load_encoder(&args.encoder, checked)?
+    };
     let started = std::time::Instant::now();
     let vector = encoder
-        .encode(&[query.as_str()], 1)?
+        .encode_queries(&[query.as_str()], 1)?
         .into_iter()
         .next()
         .unwrap_or_default();
-    let head = load_head(args.head.as_deref())?;
-    let head = head
-        .0
-        .check_encoder(&model_key, &head.1)
-        .is_ok()
-        .then_some(head.0);
-    let topics = insights::stored_topics(&store, &model_key)?;
-    let vector = search::Query::new(&query, vector, head.as_ref(), &topics);
+    let head = match &args.head {
+        Some(path) => Some(load_head(Some(path))?.0),
+        None if model == multilingual_key() => SentimentHead::shipped_multilingual().ok(),
+        None => SentimentHead::shipped().ok(),
+    }
+    .filter(|head| head.info.encoder == model);
+    let topics = insights::stored_topics(&store, &model)?;
+    let vector = search::Query::new(&query, vector, head.as_ref(), &topics, &model);
     let filter = CommentFilter {
         class_id: args.class.clone(),
         student_id: args.student.clone(),
         since: args.since.clone(),
         until: args.until.clone(),
+        language: args.language.clone(),
     };
-    let index = index::current(&store)?;
-    if index.is_none() {
+    // The index holds the English encoder's vectors; another model's are read from the database.
+    let index = index::current(&store)?.filter(|_| model == route.english);
+    if index.is_none() && model == route.english {
         eprintln!(
             "classlens: no current search index ({}); reading every vector from the database \
              (classlens analyze writes the index)",
@@ -58,7 +75,7 @@ pub fn run(db: &DbArgs, args: &SearchArgs) -> Result<()> {
     }
     let hits = search::search(
         &store,
-        &model_key,
+        &model,
         &vector,
         &filter,
         args.limit as usize,

@@ -3,12 +3,12 @@ use std::io::Read;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use super::analyze::{encoder_key, load_encoder, load_head};
+use super::analyze::{load_encoder, load_multilingual, multilingual_key, route_for, route_heads};
 use crate::cli::{DbArgs, SentimentArgs};
 use crate::store::Store;
+use crate::text::insights::TopicReader;
 use crate::text::sentiment::Sentiment;
-use crate::text::topics::{THRESHOLD, TopicSet};
-use crate::text::{insights, language, normalise, phrases};
+use crate::text::{language, normalise, phrases};
 
 #[derive(Debug, Serialize)]
 struct Scored<'a> {
@@ -32,36 +32,59 @@ struct Topic {
     score: f32,
 }
 
+/// What one encoder made of a line: its vector (None: nothing to read) and
+/// its key-phrase candidates' vectors.
+#[derive(Default)]
+struct Reading {
+    vector: Option<Vec<f32>>,
+    candidates: Vec<(String, Vec<f32>)>,
+}
+
 pub fn run(db: &DbArgs, args: &SentimentArgs) -> Result<()> {
-    let (head, head_name) = load_head(args.head.as_deref())?;
-    let (checked, model_key) = encoder_key(&args.encoder)?;
-    head.check_encoder(&model_key, &head_name)?;
+    let (route, mut checked) = route_for(&args.encoder, args.encoders)?;
+    // A head for another encoder's vectors is refused before any work is done.
+    let heads = route_heads(&route, args.head.as_deref())?;
     let lines = read_texts(args)?;
-    let topics = topics_from_db(db, &model_key)?;
-    let encoder = load_encoder(&args.encoder, checked)?;
-    let normalised: Vec<String> = lines.iter().map(|(_, t)| normalise(t)).collect();
-    let to_encode: Vec<&str> = normalised
-        .iter()
-        .filter(|t| !t.is_empty())
-        .map(String::as_str)
-        .collect();
-    let vectors = encoder.encode_counted(&to_encode, 32)?;
-    let mut vectors = vectors.into_iter();
-    // Every English line's key-phrase candidates, encoded in one go.
-    let candidates: Vec<Vec<String>> = lines
-        .iter()
-        .map(|(_, t)| {
-            if language::detect(t).is_english() {
-                phrases::candidates(t)
-            } else {
-                Vec::new()
-            }
-        })
-        .collect();
-    let flat: Vec<String> = candidates.iter().flatten().map(|p| normalise(p)).collect();
-    let flat_refs: Vec<&str> = flat.iter().map(String::as_str).collect();
-    let phrase_vectors = encoder.encode(&flat_refs, 64)?;
-    let mut phrase_vectors = phrase_vectors.into_iter();
+    let languages: Vec<language::Language> =
+        lines.iter().map(|(_, t)| language::detect(t)).collect();
+    let mut readings: Vec<Reading> = lines.iter().map(|_| Reading::default()).collect();
+    let mut topic_sets = std::collections::HashMap::new();
+    for model in route.models() {
+        topic_sets.insert(model, topics_from_db(db, model)?);
+        let mine: Vec<usize> = (0..lines.len())
+            .filter(|&i| route.model_for(&languages[i]) == model)
+            .filter(|&i| !normalise(&lines[i].1).is_empty())
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let encoder = if model == multilingual_key() {
+            load_multilingual(args.encoder.device)?
+        } else {
+            load_encoder(&args.encoder, checked.take())?
+        };
+        let texts: Vec<String> = mine.iter().map(|&i| normalise(&lines[i].1)).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        // Only [CLS] and [SEP]: nothing the encoder could read.
+        for (&i, (vector, tokens)) in mine.iter().zip(encoder.encode_counted(&refs, 32)?) {
+            readings[i].vector = (tokens > 2).then_some(vector);
+        }
+        // Every English line's key-phrase candidates, encoded in one go.
+        let candidates: Vec<(usize, String)> = mine
+            .iter()
+            .filter(|&&i| languages[i].is_english())
+            .flat_map(|&i| {
+                phrases::candidates(&lines[i].1)
+                    .into_iter()
+                    .map(move |p| (i, p))
+            })
+            .collect();
+        let flat: Vec<String> = candidates.iter().map(|(_, p)| normalise(p)).collect();
+        let flat_refs: Vec<&str> = flat.iter().map(String::as_str).collect();
+        for ((i, phrase), vector) in candidates.into_iter().zip(encoder.encode(&flat_refs, 64)?) {
+            readings[i].candidates.push((phrase, vector));
+        }
+    }
     let mut out = std::io::stdout().lock();
     use std::io::Write;
     if !args.json {
@@ -70,42 +93,41 @@ pub fn run(db: &DbArgs, args: &SentimentArgs) -> Result<()> {
             "line  sentiment  prob  topics                          text"
         )?;
     }
-    for (((line, text), norm), candidates) in lines.iter().zip(&normalised).zip(&candidates) {
-        let candidate_vectors: Vec<Vec<f32>> =
-            phrase_vectors.by_ref().take(candidates.len()).collect();
-        let lang = language::detect(text);
-        let encoded = if norm.is_empty() {
-            None
-        } else {
-            vectors.next()
+    let no_topics = topic_sets.values().all(Option::is_none);
+    for (((line, text), lang), reading) in lines.iter().zip(&languages).zip(&readings) {
+        let model = route.model_for(lang);
+        let vector = &reading.vector;
+        let head = heads.get(model).filter(|h| h.info.covers(lang.code));
+        let (status, sentiment) = match (vector, head) {
+            (None, _) => ("empty", None),
+            (Some(v), Some(head)) => ("scored", Some(head.score(v))),
+            (Some(_), None) => ("unsupported language", None),
         };
-        // Only [CLS] and [SEP]: nothing the encoder could read.
-        let vector = encoded.filter(|(_, tokens)| *tokens > 2).map(|(v, _)| v);
-        let (status, sentiment) = match &vector {
-            None => ("empty", None),
-            Some(v) if lang.code == head.info.language => ("scored", Some(head.score(v))),
-            Some(_) => ("unsupported language", None),
-        };
-        let topics: Vec<Topic> = match (&vector, &topics) {
-            (Some(v), Some(t)) => t
-                .rank(v)
+        let reader = topic_sets.get(model).and_then(Option::as_ref);
+        let view = vector
+            .as_ref()
+            .zip(reader)
+            .and_then(|(v, r)| r.view(v, lang.code).map(|view| (view, &r.topics)));
+        let topics: Vec<Topic> = match view {
+            Some((v, t)) => t
+                .rank(&v)
                 .into_iter()
-                .take_while(|(_, score)| *score >= THRESHOLD)
+                .take_while(|(_, score)| *score >= t.threshold)
                 .take(3)
                 .map(|(i, score)| Topic {
                     skill_id: t.skill_ids[i].clone(),
                     score: (score * 1000.0).round() / 1000.0,
                 })
                 .collect(),
-            _ => Vec::new(),
+            None => Vec::new(),
         };
-        let key_phrases = match &vector {
+        let key_phrases = match vector {
             Some(v) => phrases::key_phrases(
                 v,
-                candidates
+                reading
+                    .candidates
                     .iter()
-                    .map(String::as_str)
-                    .zip(candidate_vectors.iter().map(Vec::as_slice)),
+                    .map(|(p, v)| (p.as_str(), v.as_slice())),
             )
             .into_iter()
             .map(str::to_string)
@@ -141,7 +163,7 @@ pub fn run(db: &DbArgs, args: &SentimentArgs) -> Result<()> {
             )?;
         }
     }
-    if topics.is_none() && !args.json {
+    if no_topics && !args.json {
         eprintln!(
             "classlens: no topics: the database has no analysed skills (run `classlens analyze` on a school first)"
         );
@@ -197,12 +219,12 @@ fn read_texts(args: &SentimentArgs) -> Result<Vec<(u64, String)>> {
 }
 
 /// The school's skills as topics, if there is a database with analysed skills.
-fn topics_from_db(db: &DbArgs, model: &str) -> Result<Option<TopicSet>> {
+fn topics_from_db(db: &DbArgs, model: &str) -> Result<Option<TopicReader>> {
     let path = super::db_path(db);
     if !path.exists() {
         return Ok(None);
     }
     let store = Store::open_read_only(&path, false)?;
-    let topics = insights::stored_topics(&store, model)?;
-    Ok((!topics.is_empty()).then_some(topics))
+    let reader = TopicReader::stored(&store, model)?;
+    Ok((!reader.topics.is_empty()).then_some(reader))
 }

@@ -15,7 +15,9 @@ pub fn run(command: TrainCommand) -> Result<()> {
 }
 
 fn sentiment(args: &TrainSentimentArgs) -> Result<()> {
-    let data = if args.data.is_empty() {
+    let data = if args.data.is_empty() && args.multilingual {
+        DataSet::shipped_multilingual()?
+    } else if args.data.is_empty() {
         DataSet::shipped()?
     } else {
         let mut data = DataSet::default();
@@ -61,10 +63,17 @@ fn sentiment(args: &TrainSentimentArgs) -> Result<()> {
     let texts: Vec<&str> = normalised.iter().map(String::as_str).collect();
     let vectors = encoder.encode(&texts, 32)?;
     let (head, report) = train::train(&data, &vectors, &model_key, args.seed)?;
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+    let out = args.out.clone().unwrap_or_else(|| {
+        std::path::PathBuf::from(if args.multilingual {
+            crate::text::sentiment::SHIPPED_MULTILINGUAL_NAME
+        } else {
+            crate::text::sentiment::SHIPPED_NAME
+        })
+    });
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    head.save(&args.out)?;
+    head.save(&out)?;
     let mut command = if args.data.is_empty() {
         format!("classlens train sentiment --seed {}", args.seed)
     } else {
@@ -81,10 +90,10 @@ fn sentiment(args: &TrainSentimentArgs) -> Result<()> {
     if args.multilingual {
         command.push_str(" --multilingual");
     }
-    let markdown = args.out.with_extension("md");
+    let markdown = out.with_extension("md");
     std::fs::write(&markdown, report.markdown(&command))
         .with_context(|| format!("cannot write {}", markdown.display()))?;
-    let json_path = args.out.with_extension("json");
+    let json_path = out.with_extension("json");
     let json = serde_json::to_string_pretty(&report)?;
     std::fs::write(&json_path, format!("{json}\n"))
         .with_context(|| format!("cannot write {}", json_path.display()))?;
@@ -94,7 +103,7 @@ fn sentiment(args: &TrainSentimentArgs) -> Result<()> {
     }
     println!(
         "sentiment head written to {} (report: {})",
-        args.out.display(),
+        out.display(),
         markdown.display()
     );
     println!(

@@ -30,15 +30,15 @@ pub struct Embedding {
 }
 
 impl Store {
-    /// Every distinct text the analysis reads, as written.
-    pub fn analysis_texts(&self) -> Result<Vec<String>, StoreError> {
-        let texts = self.rows(
+    /// Every distinct text the analysis reads, as written, with whether it is
+    /// the catalogue's (a resource, skill or item text) rather than a student's.
+    pub fn analysis_texts(&self) -> Result<Vec<(String, bool)>, StoreError> {
+        self.rows(
             include_str!("../../queries/derived/analysis_texts.sql"),
             [],
             "collecting the texts to analyse",
-            |r| r.get::<_, Option<String>>(0),
-        )?;
-        Ok(texts.into_iter().flatten().collect())
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)),
+        )
     }
 
     /// The hashes of the texts already encoded with `model`.

@@ -8,6 +8,7 @@ use duckdb::params;
 use super::embeddings::{bytes_of, vector_of};
 use super::error::DbContext;
 use super::{Store, StoreError};
+use crate::text::topics::Centre;
 
 /// A comment to analyse.
 #[derive(Debug, Clone)]
@@ -347,6 +348,49 @@ impl Store {
         )
     }
 
+    /// `model`'s language centres, by language.
+    pub fn language_centres(&self, model: &str) -> Result<HashMap<String, Centre>, StoreError> {
+        let rows = self.rows(
+            "SELECT language, texts, vector FROM language_centres WHERE model = ?",
+            params![model],
+            "reading language centres",
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    Centre {
+                        texts: r.get(1)?,
+                        mean: vector_of(&r.get::<_, Vec<u8>>(2)?),
+                    },
+                ))
+            },
+        )?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Replaces `model`'s language centres.
+    pub fn save_language_centres(
+        &mut self,
+        model: &str,
+        centres: &HashMap<String, Centre>,
+    ) -> Result<(), StoreError> {
+        let context = "storing language centres";
+        self.require_write(context)?;
+        let tx = self.conn.transaction().context(context)?;
+        tx.execute(
+            "DELETE FROM language_centres WHERE model = ?",
+            params![model],
+        )
+        .context(context)?;
+        for (language, centre) in centres {
+            tx.execute(
+                "INSERT INTO language_centres VALUES (?, ?, ?, ?)",
+                params![model, language, centre.texts, bytes_of(&centre.mean)],
+            )
+            .context(context)?;
+        }
+        tx.commit().context(context)
+    }
+
     /// Replaces the profiles and topics of the students in `profiles` (and of
     /// `cleared`, who have none now).
     pub fn save_interests(
@@ -415,6 +459,8 @@ pub struct CommentFilter {
     /// Dates, YYYY-MM-DD: on or after `since`, before `until`.
     pub since: Option<String>,
     pub until: Option<String>,
+    /// The language the comment is written in (ISO 639-1, as detected).
+    pub language: Option<String>,
 }
 
 impl CommentFilter {
@@ -423,6 +469,7 @@ impl CommentFilter {
             && self.student_id.is_none()
             && self.since.is_none()
             && self.until.is_none()
+            && self.language.is_none()
     }
 
     /// The WHERE conditions (over `c` comments and `s` students), with their parameters.
@@ -444,6 +491,10 @@ impl CommentFilter {
         if let Some(until) = &self.until {
             conditions.push("c.time < CAST(? AS DATE)".into());
             values.push(until.clone());
+        }
+        if let Some(language) = &self.language {
+            conditions.push("i.language = ?".into());
+            values.push(language.clone());
         }
         (conditions.join(" AND "), values)
     }
@@ -474,6 +525,8 @@ pub struct FoundComment {
     pub topic: Option<String>,
     pub topic_from: Option<String>,
     pub status: String,
+    /// As detected (ISO 639-1).
+    pub language: String,
     #[serde(skip)]
     pub text_hash: String,
 }
@@ -573,7 +626,7 @@ impl Store {
         let sql = format!(
             "SELECT c.comment_id, c.student_id, s.display_name, s.class_id,
                     strftime(c.time, '%Y-%m-%d %H:%M'), c.text, i.sentiment, i.skill_id, i.text_hash,
-                    k.name, i.topic_from, i.status
+                    k.name, i.topic_from, i.status, i.language
              FROM comments c JOIN comment_insights i USING (comment_id)
              JOIN students s USING (student_id)
              LEFT JOIN skills k ON k.skill_id = i.skill_id
@@ -600,6 +653,7 @@ impl Store {
                     topic: r.get(9)?,
                     topic_from: r.get(10)?,
                     status: r.get(11)?,
+                    language: r.get(12)?,
                 })
             },
         )

@@ -67,6 +67,16 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "recommend_inputs",
         include_str!("../../queries/schema/010_recommend_inputs.sql"),
     ),
+    (
+        11,
+        "truth_meaning",
+        include_str!("../../queries/schema/011_truth_meaning.sql"),
+    ),
+    (
+        12,
+        "language_centres",
+        include_str!("../../queries/schema/012_language_centres.sql"),
+    ),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

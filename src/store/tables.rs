@@ -317,6 +317,7 @@ pub const TABLES: &[TableSpec] = &[
             opt_ref("skill_id", "skills", "skill_id"),
             req("language", Id),
             req("mentions_topic", Bool),
+            opt("meaning", Text),
         ],
         key: &["comment_id"],
         internal: true,

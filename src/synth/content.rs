@@ -12,6 +12,7 @@ const CATALOG_FILES: &[(&str, &str)] = &[
     ("catalog/ela.toml", include_str!("catalog/ela.toml")),
 ];
 const PHRASES: &str = include_str!("phrases.toml");
+const PHRASES_ZH: &str = include_str!("phrases_zh.toml");
 const NAMES: &str = include_str!("names.toml");
 
 #[derive(Debug, Deserialize)]
@@ -81,6 +82,18 @@ pub struct ForeignComment {
     pub text: String,
 }
 
+/// The Chinese bank: entry i of each list says what entry i of the English
+/// one says, so comments made from the same template, topic, kind and theme
+/// mean the same in both languages.
+#[derive(Debug, Deserialize)]
+pub struct ChinesePhrases {
+    pub comments: CommentBank,
+    pub searches: SearchBank,
+    pub kinds: std::collections::HashMap<String, String>,
+    pub themes: std::collections::HashMap<String, String>,
+    pub topics: std::collections::HashMap<String, String>,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Names {
     pub first: Vec<String>,
@@ -113,6 +126,7 @@ pub const THEMES: &[(&str, &[&str])] = &[
 pub struct Content {
     pub subjects: Vec<SubjectFile>,
     pub phrases: Phrases,
+    pub chinese: ChinesePhrases,
     pub names: Names,
 }
 
@@ -125,6 +139,7 @@ impl Content {
         let content = Content {
             subjects,
             phrases: parse("phrases.toml", PHRASES)?,
+            chinese: parse("phrases_zh.toml", PHRASES_ZH)?,
             names: parse("names.toml", NAMES)?,
         };
         content.check()?;
@@ -175,8 +190,77 @@ impl Content {
                 "phrases.toml: every sentiment needs templates".into(),
             ));
         }
+        self.check_chinese()?;
         if self.names.first.is_empty() || self.names.last.is_empty() {
             return Err(SynthError::Content("names.toml: no names".into()));
+        }
+        Ok(())
+    }
+}
+
+impl Content {
+    /// The Chinese bank must stay parallel to the English one and name every
+    /// topic, theme and kind the English templates are filled with.
+    fn check_chinese(&self) -> Result<(), SynthError> {
+        let zh = &self.chinese;
+        let en = &self.phrases;
+        let lists = [
+            (
+                "comments.positive",
+                &en.comments.positive,
+                &zh.comments.positive,
+            ),
+            (
+                "comments.negative",
+                &en.comments.negative,
+                &zh.comments.negative,
+            ),
+            (
+                "comments.neutral",
+                &en.comments.neutral,
+                &zh.comments.neutral,
+            ),
+            ("searches.skill", &en.searches.skill, &zh.searches.skill),
+            ("searches.theme", &en.searches.theme, &zh.searches.theme),
+            (
+                "searches.offtopic",
+                &en.searches.offtopic,
+                &zh.searches.offtopic,
+            ),
+        ];
+        let error = |what: String| SynthError::Content(format!("phrases_zh.toml: {what}"));
+        for (name, english, chinese) in lists {
+            if english.len() != chinese.len() {
+                return Err(error(format!(
+                    "{name} has {} entries, the English bank {}",
+                    chinese.len(),
+                    english.len()
+                )));
+            }
+            for (i, (e, c)) in english.iter().zip(chinese).enumerate() {
+                for placeholder in ["{topic}", "{kind}", "{theme}"] {
+                    if e.contains(placeholder) != c.contains(placeholder) {
+                        return Err(error(format!(
+                            "{name}[{i}] {c:?} and the English {e:?} differ in {placeholder}"
+                        )));
+                    }
+                }
+            }
+        }
+        for (_, skill) in self.skills() {
+            if let Some(topic) = skill.topics.iter().find(|t| !zh.topics.contains_key(*t)) {
+                return Err(error(format!("no Chinese for the topic {topic:?}")));
+            }
+        }
+        for word in THEMES.iter().flat_map(|(_, words)| words.iter()) {
+            if !zh.themes.contains_key(*word) {
+                return Err(error(format!("no Chinese for the theme {word:?}")));
+            }
+        }
+        for kind in ["video", "e-book", "exercise", "article"] {
+            if !zh.kinds.contains_key(kind) {
+                return Err(error(format!("no Chinese for the kind {kind:?}")));
+            }
         }
         Ok(())
     }

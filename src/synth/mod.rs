@@ -43,7 +43,13 @@ pub enum SynthError {
 pub struct DemoSpec {
     pub students: u32,
     pub seed: u64,
+    /// Share of the students who write their comments and searches in Chinese.
+    pub chinese_share: f64,
 }
+
+/// The stream (beside each student's own) that decides who writes in Chinese,
+/// so that the share changes nothing else about the school.
+const LANGUAGE_STREAM: u64 = 0x7a68_0000;
 
 /// Files written, in the order ingest should read them, with their row counts.
 #[derive(Debug)]
@@ -231,6 +237,7 @@ impl Sheets {
                     "skill_id",
                     "language",
                     "mentions_topic",
+                    "meaning",
                 ],
             )?,
             truth_searches: Sheet::create(
@@ -316,7 +323,13 @@ pub fn generate(
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
         rng.set_stream(u64::from(s) + 1);
         let class = s % classes;
+        let chinese = spec.chinese_share > 0.0 && {
+            let mut draw = ChaCha8Rng::seed_from_u64(spec.seed ^ LANGUAGE_STREAM);
+            draw.set_stream(u64::from(s) + 1);
+            draw.random_bool(spec.chinese_share.clamp(0.0, 1.0))
+        };
         let mut sim = StudentSim {
+            chinese,
             id: format!("s{:06}", s + 1),
             school: &school,
             content: &content,
@@ -544,6 +557,8 @@ fn write_catalog(
 }
 
 struct StudentSim<'a> {
+    /// Writes comments and searches in Chinese.
+    chinese: bool,
     id: String,
     school: &'a School,
     content: &'a Content,
@@ -906,18 +921,28 @@ impl StudentSim<'_> {
             .iter()
             .filter(|c| c.sentiment == sentiment)
             .collect();
-        let (text, language, mentions_topic) = match foreign.choose(self.rng) {
-            Some(c) if self.rng.random_bool(0.04) => (c.text.clone(), c.lang.clone(), false),
+        let (text, language, mentions_topic, meaning) = match foreign.choose(self.rng) {
+            Some(c) if self.rng.random_bool(0.04) && !self.chinese => {
+                (c.text.clone(), c.lang.clone(), false, String::new())
+            }
             _ => {
-                let bank = match sentiment {
-                    "positive" => &content.phrases.comments.positive,
-                    "negative" => &content.phrases.comments.negative,
-                    _ => &content.phrases.comments.neutral,
+                let (bank, chinese_bank) = match sentiment {
+                    "positive" => (
+                        &content.phrases.comments.positive,
+                        &content.chinese.comments.positive,
+                    ),
+                    "negative" => (
+                        &content.phrases.comments.negative,
+                        &content.chinese.comments.negative,
+                    ),
+                    _ => (
+                        &content.phrases.comments.neutral,
+                        &content.chinese.comments.neutral,
+                    ),
                 };
-                let template = bank
-                    .choose(self.rng)
-                    .map(String::as_str)
-                    .unwrap_or("{topic}");
+                let chosen = bank.choose(self.rng);
+                let template = chosen.map(String::as_str).unwrap_or("{topic}");
+                let at = chosen.map_or(0, |c| index_in(bank, c));
                 let topic = self.school.skills[skill]
                     .topics
                     .choose(self.rng)
@@ -933,11 +958,22 @@ impl StudentSim<'_> {
                     .copied()
                     .unwrap_or("sports");
                 let kind = if r.kind == "ebook" { "e-book" } else { r.kind };
-                let text = template
-                    .replace("{topic}", topic)
-                    .replace("{kind}", kind)
-                    .replace("{theme}", theme_word);
-                (text, "en".to_string(), template.contains("{topic}"))
+                let fill = Fill {
+                    topic,
+                    kind,
+                    theme: theme_word,
+                };
+                let meaning = fill.meaning(&format!("{sentiment}.{at}"), template);
+                let (text, language) = match chinese_bank.get(at).filter(|_| self.chinese) {
+                    Some(chinese) => (fill.chinese(content, chinese), "zh"),
+                    None => (fill.english(template), "en"),
+                };
+                (
+                    text,
+                    language.to_string(),
+                    template.contains("{topic}"),
+                    meaning,
+                )
             }
         };
         *self.comment_counter += 1;
@@ -956,6 +992,7 @@ impl StudentSim<'_> {
             self.school.skills[skill].id.as_str(),
             &language,
             if mentions_topic { "true" } else { "false" },
+            &meaning,
         ])?;
         Ok(())
     }
@@ -968,15 +1005,21 @@ impl StudentSim<'_> {
         page: &mut String,
     ) -> Result<(), SynthError> {
         let bank = &self.content.phrases.searches;
+        let chinese_bank = &self.content.chinese.searches;
         let topic = self.school.skills[skill]
             .topics
             .choose(self.rng)
             .map(String::as_str)
             .unwrap_or("help");
         let roll: f64 = self.rng.random();
-        let (query, skill_id, theme) = if roll < 0.1 {
+        // (template list and its Chinese, the template, what fills it, skill, theme)
+        let (list, chinese_list, template, word, skill_id, theme) = if roll < 0.1 {
+            let template = bank.offtopic.choose(self.rng);
             (
-                bank.offtopic.choose(self.rng).cloned().unwrap_or_default(),
+                &bank.offtopic,
+                &chinese_bank.offtopic,
+                template,
+                "",
                 None,
                 None,
             )
@@ -987,23 +1030,38 @@ impl StudentSim<'_> {
                 .choose(self.rng)
                 .copied()
                 .unwrap_or("sports");
-            let template = bank
-                .theme
-                .choose(self.rng)
-                .map(String::as_str)
-                .unwrap_or("{theme} {topic}");
+            let template = bank.theme.choose(self.rng);
             (
-                template.replace("{theme}", word).replace("{topic}", topic),
+                &bank.theme,
+                &chinese_bank.theme,
+                template,
+                word,
                 Some(skill),
                 Some(THEMES[theme].0),
             )
         } else {
-            let template = bank
-                .skill
-                .choose(self.rng)
-                .map(String::as_str)
-                .unwrap_or("{topic}");
-            (template.replace("{topic}", topic), Some(skill), None)
+            let template = bank.skill.choose(self.rng);
+            (
+                &bank.skill,
+                &chinese_bank.skill,
+                template,
+                "",
+                Some(skill),
+                None,
+            )
+        };
+        let fill = Fill {
+            topic,
+            kind: "",
+            theme: word,
+        };
+        let query = match template {
+            Some(t) if self.chinese => chinese_list
+                .get(index_in(list, t))
+                .map(|chinese| fill.chinese(self.content, chinese))
+                .unwrap_or_default(),
+            Some(t) => fill.english(t),
+            None => String::new(),
         };
         if query.trim().is_empty() {
             return Ok(());
@@ -1028,6 +1086,60 @@ impl StudentSim<'_> {
     }
 }
 
+/// Where `chosen` (an element of `list`, as `choose` returned it) sits.
+fn index_in<T>(list: &[T], chosen: &T) -> usize {
+    list.iter()
+        .position(|x| std::ptr::eq(x, chosen))
+        .unwrap_or_default()
+}
+
+/// What a template is filled with, in English words.
+struct Fill<'a> {
+    topic: &'a str,
+    kind: &'a str,
+    theme: &'a str,
+}
+
+impl Fill<'_> {
+    fn english(&self, template: &str) -> String {
+        template
+            .replace("{topic}", self.topic)
+            .replace("{kind}", self.kind)
+            .replace("{theme}", self.theme)
+    }
+
+    fn chinese(&self, content: &Content, template: &str) -> String {
+        let zh = &content.chinese;
+        let word = |table: &std::collections::HashMap<String, String>, english: &str| {
+            table
+                .get(english)
+                .cloned()
+                .unwrap_or_else(|| english.to_string())
+        };
+        template
+            .replace("{topic}", &word(&zh.topics, self.topic))
+            .replace("{kind}", &word(&zh.kinds, self.kind))
+            .replace("{theme}", &word(&zh.themes, self.theme))
+    }
+
+    /// The same for two texts exactly when they say the same: the template and
+    /// the fillers it uses.
+    fn meaning(&self, template_id: &str, template: &str) -> String {
+        let mut meaning = template_id.to_string();
+        for (placeholder, value) in [
+            ("{topic}", self.topic),
+            ("{kind}", self.kind),
+            ("{theme}", self.theme),
+        ] {
+            if template.contains(placeholder) {
+                meaning.push('|');
+                meaning.push_str(value);
+            }
+        }
+        meaning
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1045,5 +1157,35 @@ mod tests {
         assert_eq!(class_id(0, 20), "c01");
         assert_eq!(class_id(1666, 1667), "c1667");
         assert_eq!(class_id(8, 1667), "c0009");
+    }
+
+    #[test]
+    fn a_meaning_names_only_what_its_template_uses_and_chinese_fills_in_chinese() {
+        let content = match Content::load() {
+            Ok(content) => content,
+            Err(e) => panic!("{e}"),
+        };
+        let fill = Fill {
+            topic: "equivalent fractions",
+            kind: "video",
+            theme: "football",
+        };
+        assert_eq!(fill.meaning("positive.3", "love this!"), "positive.3");
+        assert_eq!(
+            fill.meaning("positive.4", "This {kind} made {topic} click"),
+            "positive.4|equivalent fractions|video"
+        );
+        let chinese = fill.chinese(&content, "这个{kind}让我懂了{topic}，像{theme}一样");
+        assert_eq!(chinese, "这个视频让我懂了等值分数，像足球一样");
+        // The banks are parallel: entry i of one is entry i of the other.
+        let at = index_in(
+            &content.phrases.comments.negative,
+            &content.phrases.comments.negative[7],
+        );
+        assert_eq!(at, 7);
+        assert_eq!(
+            content.phrases.comments.negative.len(),
+            content.chinese.comments.negative.len()
+        );
     }
 }

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use super::routing::Route;
 use super::sentiment::SentimentHead;
 use super::topics::{self, SkillText, TopicSet};
 use super::{language, phrases};
@@ -40,24 +41,55 @@ pub struct InsightReport {
     pub seconds: f64,
 }
 
+/// The sentiment head for each model of a route (none: that model's texts are
+/// not scored).
+pub type Heads = HashMap<String, SentimentHead>;
+
+/// One model's view of the analysis: its vectors and how it reads topics.
+struct Space<'h> {
+    vectors: HashMap<String, Vec<f32>>,
+    topics: TopicReader,
+    head: Option<&'h SentimentHead>,
+}
+
 pub fn refresh(
     store: &mut Store,
-    model: &str,
-    head: &SentimentHead,
+    route: &Route,
+    heads: &Heads,
 ) -> Result<InsightReport, StoreError> {
     let started = Instant::now();
-    let topics = topic_set(store, model)?;
-    let head_digest: String = {
-        use sha2::{Digest, Sha256};
-        Sha256::digest(head.to_bytes().unwrap_or_default())[..6]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    };
-    let source = format!("{model}|head:{head_digest}|topics:{}", topics.fingerprint());
+    let mut topic_sets: Vec<TopicSet> = Vec::new();
+    for model in route.models() {
+        topic_sets.push(topic_set(store, model)?);
+    }
+    let head_digest: String = route
+        .models()
+        .iter()
+        .map(|model| {
+            use sha2::{Digest, Sha256};
+            heads.get(*model).map_or_else(
+                || "none".to_string(),
+                |head| {
+                    Sha256::digest(head.to_bytes().unwrap_or_default())[..6]
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect()
+                },
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    let fingerprints: Vec<String> = topic_sets.iter().map(TopicSet::fingerprint).collect();
+    let source = format!(
+        "{}|head:{head_digest}|topics:{}",
+        route.stamp(),
+        fingerprints.join(",")
+    );
     let rebuilt = store.insight_source()?.as_deref() != Some(source.as_str());
-    if rebuilt || store.topic_prototypes(model)?.is_empty() {
-        store.save_topic_prototypes(model, topics.prototypes())?;
+    for (model, topics) in route.models().into_iter().zip(&topic_sets) {
+        if rebuilt || store.topic_prototypes(model)?.is_empty() {
+            store.save_topic_prototypes(model, topics.prototypes())?;
+        }
     }
     let comments = store.comments_to_analyse(rebuilt)?;
     let searches = store.searches_to_analyse(rebuilt)?;
@@ -66,7 +98,7 @@ pub fn refresh(
         ..InsightReport::default()
     };
     if comments.is_empty() && searches.is_empty() && !rebuilt {
-        refresh_index(store, model, &mut report);
+        refresh_index(store, &route.english, &mut report);
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(report);
     }
@@ -79,9 +111,12 @@ pub fn refresh(
             (!n.is_empty()).then(|| text_hash(&n))
         })
         .collect();
+    let languages: Vec<language::Language> = comments
+        .iter()
+        .map(|c| language::detect(&c.text))
+        .chain(searches.iter().map(|s| language::detect(&s.query)))
+        .collect();
     // Key-phrase candidates of the English comments, with their hashes.
-    let languages: Vec<language::Language> =
-        comments.iter().map(|c| language::detect(&c.text)).collect();
     let candidates: Vec<Vec<(String, String)>> = comments
         .iter()
         .zip(&languages)
@@ -98,14 +133,47 @@ pub fn refresh(
                 .collect()
         })
         .collect();
-    let wanted: Vec<&str> = hashes
-        .iter()
-        .flatten()
-        .map(String::as_str)
-        .chain(candidates.iter().flatten().map(|(_, h)| h.as_str()))
-        .collect();
-    let vectors = store.vectors(model, &wanted)?;
-    let scores_sentiment = head.info.encoder == model;
+    let mut spaces: HashMap<&str, Space<'_>> = HashMap::new();
+    for (model, topics) in route.models().into_iter().zip(topic_sets) {
+        let mut wanted: Vec<&str> = hashes
+            .iter()
+            .zip(&languages)
+            .filter(|(_, lang)| route.model_for(lang) == model)
+            .filter_map(|(hash, _)| hash.as_deref())
+            .collect();
+        if model == route.english {
+            wanted.extend(candidates.iter().flatten().map(|(_, h)| h.as_str()));
+        }
+        let vectors = store.vectors(model, &wanted)?;
+        let mut centres = if rebuilt {
+            HashMap::new()
+        } else {
+            store.language_centres(model)?
+        };
+        if topics::is_centred(model) {
+            for (hash, lang) in hashes.iter().zip(&languages) {
+                if route.model_for(lang) != model {
+                    continue;
+                }
+                if let Some(v) = hash.as_ref().and_then(|h| vectors.get(h)) {
+                    centres.entry(lang.code.to_string()).or_default().add(v);
+                }
+            }
+            store.save_language_centres(model, &centres)?;
+        }
+        spaces.insert(
+            model,
+            Space {
+                vectors,
+                topics: TopicReader {
+                    topics,
+                    centres,
+                    centred: topics::is_centred(model),
+                },
+                head: heads.get(model).filter(|h| h.info.encoder == model),
+            },
+        );
+    }
     let mut comment_rows = Vec::with_capacity(comments.len());
     for (((c, hash), phrases_of), lang) in comments
         .iter()
@@ -113,7 +181,10 @@ pub fn refresh(
         .zip(&candidates)
         .zip(&languages)
     {
-        let vector = hash.as_ref().and_then(|h| vectors.get(h));
+        let space = spaces.get(route.model_for(lang));
+        let vector = hash
+            .as_ref()
+            .and_then(|h| space.and_then(|s| s.vectors.get(h)));
         let mut row = CommentInsight {
             comment_id: c.comment_id.clone(),
             text_hash: vector.and(hash.clone()),
@@ -127,29 +198,30 @@ pub fn refresh(
             topic_from: None,
             key_phrases: None,
         };
-        if let Some(vector) = vector {
+        if let (Some(vector), Some(space)) = (vector, space) {
             let kept = phrases::key_phrases(
                 vector,
                 phrases_of
                     .iter()
-                    .filter_map(|(p, h)| vectors.get(h).map(|v| (p.as_str(), v.as_slice()))),
+                    .filter_map(|(p, h)| space.vectors.get(h).map(|v| (p.as_str(), v.as_slice()))),
             );
             row.key_phrases = (!kept.is_empty()).then(|| kept.join(" | "));
-            if lang.code == head.info.language && scores_sentiment {
-                let s = head.score(vector);
-                row.status = "scored";
-                row.sentiment = Some(s.label);
-                row.probability = Some(s.probability);
-                row.probabilities = Some(s.probabilities);
-                report.scored += 1;
-            } else {
-                row.status = "unsupported language";
-                report.unsupported_language += 1;
+            match space.head.filter(|h| h.info.covers(lang.code)) {
+                Some(head) => {
+                    let s = head.score(vector);
+                    row.status = "scored";
+                    row.sentiment = Some(s.label);
+                    row.probability = Some(s.probability);
+                    row.probabilities = Some(s.probabilities);
+                    report.scored += 1;
+                }
+                None => {
+                    row.status = "unsupported language";
+                    report.unsupported_language += 1;
+                }
             }
-            if let Some((skill, score)) = topics.best(vector)
-                && score >= topics::THRESHOLD
-            {
-                row.skill_id = Some(skill.to_string());
+            if let Some((skill, score)) = space.topics.named(vector, lang.code) {
+                row.skill_id = Some(skill);
                 row.topic_score = Some(score);
                 row.topic_from = Some("text");
             }
@@ -165,20 +237,23 @@ pub fn refresh(
         comment_rows.push(row);
     }
     let mut search_rows = Vec::with_capacity(searches.len());
-    for (s, hash) in searches.iter().zip(&hashes[comments.len()..]) {
-        let vector = hash.as_ref().and_then(|h| vectors.get(h));
-        let (skill_id, topic_score) = match vector.and_then(|v| topics.best(v)) {
-            Some((skill, score)) if score >= topics::THRESHOLD => {
-                (Some(skill.to_string()), Some(score))
-            }
-            _ => (None, None),
-        };
+    for ((s, hash), lang) in searches
+        .iter()
+        .zip(&hashes[comments.len()..])
+        .zip(&languages[comments.len()..])
+    {
+        let space = spaces.get(route.model_for(lang));
+        let vector = hash
+            .as_ref()
+            .and_then(|h| space.and_then(|sp| sp.vectors.get(h)));
+        let named = vector.and_then(|v| space.and_then(|sp| sp.topics.named(v, lang.code)));
+        let (skill_id, topic_score) = named.unzip();
         search_rows.push(SearchInsight {
             student_id: s.student_id.clone(),
             time: s.time.clone(),
             query: s.query.clone(),
             text_hash: vector.and(hash.clone()),
-            language: language::detect(&s.query).code.to_string(),
+            language: lang.code.to_string(),
             skill_id,
             topic_score,
         });
@@ -195,11 +270,12 @@ pub fn refresh(
     let changed: Vec<String> = changed.into_iter().collect();
     let texts = store.student_texts((!rebuilt).then_some(changed.as_slice()))?;
     let wanted: Vec<&str> = texts.iter().map(|t| t.text_hash.as_str()).collect();
-    let text_vectors = store.vectors(model, &wanted)?;
-    let (profiles, student_topics) = interests(&texts, &text_vectors);
+    let text_vectors = store.vectors(&route.english, &wanted)?;
+    let english_topics = spaces.get(route.english.as_str()).map(|s| &s.topics.topics);
+    let (profiles, student_topics) = interests(&texts, &text_vectors, english_topics);
     report.profiles = profiles.len();
-    store.save_interests(model, &changed, &profiles, &student_topics)?;
-    refresh_index(store, model, &mut report);
+    store.save_interests(&route.english, &changed, &profiles, &student_topics)?;
+    refresh_index(store, &route.english, &mut report);
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -216,10 +292,12 @@ fn refresh_index(store: &Store, model: &str, report: &mut InsightReport) {
 /// The skills' prototypes as the last analysis stored them (empty before
 /// one): what searches and scored texts use, read in a millisecond.
 pub fn stored_topics(store: &Store, model: &str) -> Result<TopicSet, StoreError> {
-    Ok(TopicSet::from_prototypes(store.topic_prototypes(model)?))
+    Ok(TopicSet::from_prototypes(store.topic_prototypes(model)?)
+        .with_threshold(topics::threshold_for(model)))
 }
 
-/// The skills' prototypes from their texts' cached vectors.
+/// The skills' prototypes from their texts' cached vectors (centred on the
+/// catalogue's mean where the space is read centred).
 pub fn topic_set(store: &Store, model: &str) -> Result<TopicSet, StoreError> {
     let texts = store.topic_texts()?;
     let hashes: Vec<String> = texts
@@ -227,7 +305,17 @@ pub fn topic_set(store: &Store, model: &str) -> Result<TopicSet, StoreError> {
         .map(|(_, _, t)| text_hash(&normalise(t)))
         .collect();
     let refs: Vec<&str> = hashes.iter().map(String::as_str).collect();
-    let vectors = store.vectors(model, &refs)?;
+    let mut vectors = store.vectors(model, &refs)?;
+    if topics::is_centred(model) {
+        let mut centre = topics::Centre::default();
+        for v in vectors.values() {
+            centre.add(v);
+        }
+        vectors = vectors
+            .into_iter()
+            .filter_map(|(h, v)| topics::centred(&v, &centre.mean).map(|c| (h, c)))
+            .collect();
+    }
     let described: Vec<SkillText<'_>> = texts
         .iter()
         .zip(&hashes)
@@ -239,7 +327,42 @@ pub fn topic_set(store: &Store, model: &str) -> Result<TopicSet, StoreError> {
             })
         })
         .collect();
-    Ok(TopicSet::build(&described))
+    Ok(TopicSet::build(&described).with_threshold(topics::threshold_for(model)))
+}
+
+/// Topics as a model's space reads them: its prototypes, and for a centred
+/// space the centre of each language.
+pub struct TopicReader {
+    pub topics: TopicSet,
+    pub centres: HashMap<String, topics::Centre>,
+    centred: bool,
+}
+
+impl TopicReader {
+    pub fn stored(store: &Store, model: &str) -> Result<TopicReader, StoreError> {
+        Ok(TopicReader {
+            topics: stored_topics(store, model)?,
+            centres: store.language_centres(model)?,
+            centred: topics::is_centred(model),
+        })
+    }
+
+    /// The vector topics are read from: centred on its language where the
+    /// space is (None when the language has no centre yet).
+    pub fn view(&self, vector: &[f32], language: &str) -> Option<Vec<f32>> {
+        if !self.centred {
+            return Some(vector.to_vec());
+        }
+        topics::centred(vector, &self.centres.get(language)?.mean)
+    }
+
+    /// The skill a text in `language` names, if any.
+    pub fn named(&self, vector: &[f32], language: &str) -> Option<(String, f32)> {
+        let view = self.view(vector, language)?;
+        self.topics
+            .named(&view)
+            .map(|(skill, score)| (skill.to_string(), score))
+    }
 }
 
 /// Profiles and top topics of the students whose texts these are (sorted by
@@ -247,6 +370,7 @@ pub fn topic_set(store: &Store, model: &str) -> Result<TopicSet, StoreError> {
 pub fn interests(
     texts: &[StudentText],
     vectors: &HashMap<String, Vec<f32>>,
+    english_topics: Option<&TopicSet>,
 ) -> (Vec<InterestProfile>, Vec<StudentTopic>) {
     let mut profiles = Vec::new();
     let mut topics = Vec::new();
@@ -261,7 +385,20 @@ pub fn interests(
         let mut by_skill: BTreeMap<&str, (f64, i32, i32)> = BTreeMap::new();
         for t in student {
             let weight = 0.5f64.powf((latest - t.time) as f64 / half_life);
-            if let Some(v) = vectors.get(&t.text_hash) {
+            // A text the English encoder did not read (another language, under
+            // split encoders) counts by the prototype of the skill it is about.
+            let prototype = || {
+                let skill = t.skill_id.as_deref()?;
+                english_topics?
+                    .prototypes()
+                    .find(|(id, _)| *id == skill)
+                    .map(|(_, v)| v)
+            };
+            if let Some(v) = vectors
+                .get(&t.text_hash)
+                .map(Vec::as_slice)
+                .or_else(prototype)
+            {
                 if sum.is_empty() {
                     sum = vec![0.0; v.len()];
                 }

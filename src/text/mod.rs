@@ -11,6 +11,7 @@ pub mod insights;
 pub mod language;
 pub mod model;
 pub mod phrases;
+pub mod routing;
 pub mod search;
 pub mod sentiment;
 pub mod topics;
@@ -87,6 +88,18 @@ pub struct EncodeReport {
     pub seconds: f64,
 }
 
+impl EncodeReport {
+    /// Adds another encoder's report (its texts are other texts, its seconds later ones).
+    pub fn add(&mut self, other: &EncodeReport) {
+        self.texts += other.texts;
+        self.skipped_empty += other.skipped_empty;
+        self.cached += other.cached;
+        self.encoded += other.encoded;
+        self.tokens += other.tokens;
+        self.seconds += other.seconds;
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AnalyzeError {
     #[error(transparent)]
@@ -115,19 +128,39 @@ impl Plan {
     }
 }
 
-/// Reads every text of the database and keeps those `model` has no vector for:
-/// no model needed, so an analysis with nothing new never loads one.
-pub fn plan_new_texts(store: &Store, model: &str) -> Result<Plan, AnalyzeError> {
+/// Reads every text of the database and keeps those `model` reads under
+/// `route` and has no vector for: no model needed, so an analysis with nothing
+/// new never loads one. The English encoder reads the catalogue and the
+/// English texts; another encoder reads the other languages, and the
+/// catalogue too (for topics in its space) when there is any such text.
+pub fn plan_new_texts(
+    store: &Store,
+    route: &routing::Route,
+    model: &str,
+) -> Result<Plan, AnalyzeError> {
     let started = Instant::now();
-    let mut texts = store.analysis_texts()?;
+    let mut catalogue = Vec::new();
+    let mut texts = Vec::new();
+    for (text, is_catalogue) in store.analysis_texts()? {
+        if is_catalogue {
+            catalogue.push(text);
+        } else if route.model_for(&language::detect(&text)) == model {
+            texts.push(text);
+        }
+    }
+    if model == route.english || !texts.is_empty() {
+        texts.extend(catalogue);
+    }
     // The key-phrase candidates of the English comments not analysed yet (all
-    // of them for another model) are texts to encode too.
-    let other_model = store
-        .insight_source()?
-        .is_none_or(|source| !source.starts_with(&format!("{model}|")));
-    for comment in store.comments_to_analyse(other_model)? {
-        if language::detect(&comment.text).is_english() {
-            texts.extend(phrases::candidates(&comment.text));
+    // of them for another route) are texts to encode too.
+    if model == route.english {
+        let other_route = store
+            .insight_source()?
+            .is_none_or(|source| routing::Route::from_source(&source) != *route);
+        for comment in store.comments_to_analyse(other_route)? {
+            if language::detect(&comment.text).is_english() {
+                texts.extend(phrases::candidates(&comment.text));
+            }
         }
     }
     texts.sort_unstable();

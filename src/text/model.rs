@@ -138,6 +138,16 @@ pub fn multilingual_manifest() -> Manifest {
         .expect("models/multilingual-e5-small.toml parses")
 }
 
+/// The multilingual encoder's cache key, known without the model (from its manifest).
+pub fn multilingual_cache_key() -> String {
+    let manifest = multilingual_manifest();
+    let weights = manifest
+        .files
+        .get(manifest.weights_file())
+        .map_or("", String::as_str);
+    cache_key(&manifest.id, weights)
+}
+
 /// Where the multilingual model lives: CLASSLENS_MULTILINGUAL_DIR, else the data folder.
 pub fn multilingual_dir() -> PathBuf {
     std::env::var_os("CLASSLENS_MULTILINGUAL_DIR")

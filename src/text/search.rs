@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::index::SearchIndex;
 use super::sentiment::SentimentHead;
-use super::topics::{THRESHOLD, TopicSet, dot};
+use super::topics::{TopicSet, dot};
 use crate::store::insights::{CommentFilter, FoundComment};
 use crate::store::{Store, StoreError};
 
@@ -39,6 +39,24 @@ pub struct Query {
     pub vector: Vec<f32>,
     pub probabilities: Option<[f32; 3]>,
     pub skill_id: Option<String>,
+    /// How much stance and skill count against cosine (see [`boost_for`]).
+    pub boost: f32,
+}
+
+/// e5's cosine alone tells a translation from the rest (unrelated texts about
+/// 0.75, a translation 0.9): on the en,zh demo it finds a comment's translation
+/// in the top 10 for 0.95 (Chinese queries) and 1.0 (English) of 44 meanings;
+/// adding stance and skill at MiniLM's weights drops that to 0.14 and 0.48, at
+/// a twentieth of them to 0.91 and 1.0. So under e5 they are left out.
+pub const E5_BOOST: f32 = 0.0;
+
+/// The scale of the stance and skill weights in `model`'s space.
+pub fn boost_for(model: &str) -> f32 {
+    if model == super::model::multilingual_cache_key() {
+        E5_BOOST
+    } else {
+        1.0
+    }
 }
 
 impl Query {
@@ -47,18 +65,18 @@ impl Query {
         vector: Vec<f32>,
         head: Option<&SentimentHead>,
         topics: &TopicSet,
+        model: &str,
     ) -> Query {
         let probabilities = head
-            .filter(|h| super::language::detect(text).code == h.info.language)
+            .filter(|h| h.info.covers(super::language::detect(text).code))
             .map(|h| h.score(&vector).probabilities);
-        let skill_id = topics
-            .best(&vector)
-            .filter(|(_, score)| *score >= THRESHOLD)
-            .map(|(skill, _)| skill.to_string());
+        // Uncentred: under e5 (the centred space) the skill does not count.
+        let skill_id = topics.named(&vector).map(|(skill, _)| skill.to_string());
         Query {
             vector,
             probabilities,
             skill_id,
+            boost: boost_for(model),
         }
     }
 }
@@ -86,8 +104,9 @@ pub fn search(
         };
         let same_skill = query.skill_id.is_some() && query.skill_id.as_deref() == skill;
         let score = similarity
-            + STANCE_WEIGHT * stance.unwrap_or(0.0)
-            + if same_skill { TOPIC_WEIGHT } else { 0.0 };
+            + query.boost
+                * (STANCE_WEIGHT * stance.unwrap_or(0.0)
+                    + if same_skill { TOPIC_WEIGHT } else { 0.0 });
         (score, stance)
     };
     // (score, similarity, stance, hash)
@@ -103,7 +122,7 @@ pub fn search(
                     &query.vector,
                     allowed.as_ref(),
                     limit.saturating_mul(CANDIDATES_PER_HIT).max(200),
-                    STANCE_WEIGHT + TOPIC_WEIGHT,
+                    query.boost * (STANCE_WEIGHT + TOPIC_WEIGHT),
                     |similarity, probabilities, skill| score(similarity, probabilities, skill).0,
                 )
                 .into_iter()

@@ -20,6 +20,10 @@ pub const FORMAT: u32 = 1;
 /// The head that ships with classlens (trained on `fixtures/sentiment/`).
 pub const SHIPPED: &[u8] = include_bytes!("../../models/sentiment-head.safetensors");
 pub const SHIPPED_NAME: &str = "models/sentiment-head.safetensors";
+/// The head over the multilingual encoder (English and Chinese sentences).
+pub const SHIPPED_MULTILINGUAL: &[u8] =
+    include_bytes!("../../models/sentiment-head-multilingual.safetensors");
+pub const SHIPPED_MULTILINGUAL_NAME: &str = "models/sentiment-head-multilingual.safetensors";
 
 const METADATA_KEY: &str = "classlens";
 
@@ -35,7 +39,8 @@ pub struct HeadInfo {
     pub temperature: f32,
     /// A polar label needs at least this probability; below it, neutral.
     pub polar_threshold: f32,
-    /// The language of its training data (ISO 639-1); other languages are not scored.
+    /// The languages of its training data (ISO 639-1, comma-separated); texts
+    /// in other languages are not scored.
     pub language: String,
     pub seed: u64,
 }
@@ -84,6 +89,13 @@ pub enum HeadError {
     Write { path: String, reason: String },
 }
 
+impl HeadInfo {
+    /// Whether the head learnt from sentences in `language`.
+    pub fn covers(&self, language: &str) -> bool {
+        self.language.split(',').any(|l| l == language)
+    }
+}
+
 impl SentimentHead {
     pub fn new(info: HeadInfo, weight: Vec<f32>, bias: [f32; 3]) -> Result<Self, HeadError> {
         let head = SentimentHead { info, weight, bias };
@@ -93,6 +105,10 @@ impl SentimentHead {
 
     pub fn shipped() -> Result<Self, HeadError> {
         Self::from_bytes(SHIPPED, SHIPPED_NAME)
+    }
+
+    pub fn shipped_multilingual() -> Result<Self, HeadError> {
+        Self::from_bytes(SHIPPED_MULTILINGUAL, SHIPPED_MULTILINGUAL_NAME)
     }
 
     pub fn load(path: &Path) -> Result<Self, HeadError> {

@@ -32,6 +32,12 @@ pub const SHIPPED_DATA: [(&str, &str); 3] = [
     ),
 ];
 
+/// Chinese review sentences, added for a head over the multilingual encoder.
+pub const SHIPPED_DATA_CHINESE: (&str, &str) = (
+    "sentiment_zh.csv",
+    include_str!("../../fixtures/sentiment/sentiment_zh.csv"),
+);
+
 pub const DEFAULT_SEED: u64 = 20261129;
 const FOLDS: usize = 5;
 const STEPS: usize = 400;
@@ -56,6 +62,8 @@ pub struct Source {
     /// Rows per label: negative, neutral, positive.
     pub labels: [usize; 3],
     pub sha256: String,
+    /// The language most of its sentences are in (ISO 639-1).
+    pub language: String,
 }
 
 impl Source {
@@ -149,10 +157,12 @@ impl DataSet {
         if added.is_empty() {
             return Err(data_error(1, "no rows".to_string()));
         }
+        let language = majority_language(added.iter().map(|e| e.text.as_str()));
         self.sources.push(Source {
             name: name.to_string(),
             rows: added.len(),
             labels: counts,
+            language,
             sha256: Sha256::digest(content.as_bytes())
                 .iter()
                 .map(|b| format!("{b:02x}"))
@@ -169,6 +179,38 @@ impl DataSet {
         }
         Ok(data)
     }
+
+    /// The English sentences and the Chinese ones: what the multilingual head learns from.
+    pub fn shipped_multilingual() -> Result<DataSet, TrainError> {
+        let mut data = DataSet::shipped()?;
+        let (name, content) = SHIPPED_DATA_CHINESE;
+        data.add_csv(name, content)?;
+        Ok(data)
+    }
+
+    /// The languages the data teaches, sorted, comma-separated: the languages a
+    /// head trained on it scores.
+    pub fn languages(&self) -> String {
+        let mut languages: Vec<&str> = self.sources.iter().map(|s| s.language.as_str()).collect();
+        languages.sort_unstable();
+        languages.dedup();
+        languages.join(",")
+    }
+}
+
+/// The language most of the first 500 sentences are detected in.
+fn majority_language<'a>(texts: impl Iterator<Item = &'a str>) -> String {
+    let mut counts: std::collections::BTreeMap<&'static str, usize> = Default::default();
+    for text in texts.take(500) {
+        *counts
+            .entry(super::language::detect(text).code)
+            .or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map_or(super::language::UNDETERMINED, |(code, _)| code)
+        .to_string()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -333,7 +375,7 @@ pub fn train(
             dim,
             temperature: temperature as f32,
             polar_threshold: polar_threshold as f32,
-            language: super::language::ENGLISH.to_string(),
+            language: data.languages(),
             seed,
         },
         weight,
@@ -601,11 +643,12 @@ impl TrainReport {
             "Made by `{command}` (seed {}, {} folds, {:.1} s). Encoder: `{}`.\n\n",
             self.seed, self.folds, self.seconds, self.encoder
         ));
-        md.push_str("## Data\n\n| file | rows | negative | neutral | positive | sha256 |\n| --- | --- | --- | --- | --- | --- |\n");
+        md.push_str("## Data\n\n| file | language | rows | negative | neutral | positive | sha256 |\n| --- | --- | --- | --- | --- | --- | --- |\n");
         for s in &self.sources {
             md.push_str(&format!(
-                "| {} | {} | {} | {} | {} | `{}` |\n",
+                "| {} | {} | {} | {} | {} | {} | `{}` |\n",
                 s.name,
+                s.language,
                 s.rows,
                 s.labels[NEGATIVE],
                 s.labels[NEUTRAL],

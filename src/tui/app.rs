@@ -311,6 +311,8 @@ pub struct App {
     pub queries: QueriesPane,
     /// The encoder's folder for searches by meaning (None: the installed default).
     pub model_dir: Option<PathBuf>,
+    /// The multilingual encoder's folder (None: the installed default).
+    pub multilingual_dir: Option<PathBuf>,
     pub input: Option<Input>,
     pub message: Option<Message>,
     pub help: bool,
@@ -351,6 +353,7 @@ impl App {
             suggested: SuggestedPane::default(),
             comments: CommentsPane::default(),
             model_dir: std::env::var_os("CLASSLENS_MODEL_DIR").map(PathBuf::from),
+            multilingual_dir: std::env::var_os("CLASSLENS_MULTILINGUAL_DIR").map(PathBuf::from),
             queries: QueriesPane {
                 reports: reports::reports(),
                 selected: 0,
@@ -1037,12 +1040,14 @@ impl App {
                 // The feed stays on screen (and lends its weekly trend) until the answer.
                 let class_id = self.comments_class();
                 let model_dir = self.model_dir.clone();
+                let multilingual_dir = self.multilingual_dir.clone();
                 vec![self.ask(
                     Job::Comments,
                     Request::CommentSearch {
                         class_id,
                         query,
                         model_dir,
+                        multilingual_dir,
                     },
                 )]
             }

@@ -35,6 +35,7 @@ pub enum Request {
         class_id: Option<String>,
         query: String,
         model_dir: Option<PathBuf>,
+        multilingual_dir: Option<PathBuf>,
     },
     Query {
         title: String,
@@ -122,11 +123,13 @@ pub fn handle(store: &Store, request: Request) -> Answer {
             class_id,
             query,
             model_dir,
+            multilingual_dir,
         } => Answer::Comments(search_comments(
             store,
             class_id,
             &query,
             model_dir.as_deref(),
+            multilingual_dir.as_deref(),
         )),
         Request::Query { title, sql } => Answer::Query(
             title,
@@ -185,46 +188,87 @@ fn search_comments(
     class_id: Option<String>,
     query: &str,
     model_dir: Option<&std::path::Path>,
+    multilingual_dir: Option<&std::path::Path>,
 ) -> Result<CommentFeed, String> {
     use crate::store::insights::CommentFilter;
-    use crate::text::{encoder::DeviceChoice, encoder::Encoder, insights, model, search};
+    use crate::text::routing::Route;
+    use crate::text::sentiment::SentimentHead;
+    use crate::text::{encoder::DeviceChoice, encoder::Encoder, insights, language, model, search};
     thread_local! {
-        static ENCODER: std::cell::RefCell<Option<(PathBuf, String, Encoder)>> =
-            const { std::cell::RefCell::new(None) };
+        // (which encoder: its folder or file, its cache key, the encoder)
+        static ENCODERS: std::cell::RefCell<Vec<(PathBuf, String, Encoder)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
     }
-    let manifest = model::default_manifest();
-    let dir = model_dir.map_or_else(|| model::default_model_dir(&manifest), PathBuf::from);
+    let text = |e: crate::store::StoreError| e.to_string();
+    let source = store
+        .insight_source()
+        .map_err(text)?
+        .ok_or("no analysed comments yet: run classlens analyze first")?;
+    // The query is read by the encoder that read comments in its language.
+    let route = Route::from_source(&source);
+    let key = route.model_for(&language::detect(query)).to_string();
+    let multilingual = model::multilingual_cache_key();
     let normalised = crate::text::normalise(query);
-    let (key, vector) = ENCODER.with(|cell| -> Result<(String, Vec<f32>), String> {
+    let vector = ENCODERS.with(|cell| -> Result<Vec<f32>, String> {
         let mut cell = cell.borrow_mut();
-        if cell.as_ref().is_none_or(|(d, _, _)| *d != dir) {
-            let info = model::verify(&manifest, &dir)
-                .or_else(|_| model::inspect(&dir))
-                .map_err(|e| format!("{e} (classlens model fetch installs the encoder)"))?;
-            let encoder = Encoder::load(&info.dir, DeviceChoice::Auto, manifest.max_tokens)
-                .map_err(|e| e.to_string())?;
-            *cell = Some((dir.clone(), info.cache_key(), encoder));
+        if !cell.iter().any(|(_, k, _)| *k == key) {
+            let fetch_hint =
+                |e: model::ModelError| format!("{e} (classlens model fetch installs the encoder)");
+            let (path, loaded_key, encoder) = if key == multilingual {
+                let manifest = model::multilingual_manifest();
+                let dir = multilingual_dir.map_or_else(model::multilingual_dir, PathBuf::from);
+                let info = model::verify(&manifest, &dir).map_err(fetch_hint)?;
+                let file = info.dir.join(manifest.weights_file());
+                let encoder = Encoder::load_multilingual(&file, DeviceChoice::Auto)
+                    .map_err(|e| e.to_string())?;
+                (file, info.cache_key(), encoder)
+            } else {
+                let manifest = model::default_manifest();
+                let dir =
+                    model_dir.map_or_else(|| model::default_model_dir(&manifest), PathBuf::from);
+                let info = model::verify(&manifest, &dir)
+                    .or_else(|_| model::inspect(&dir))
+                    .map_err(fetch_hint)?;
+                let encoder = Encoder::load(&info.dir, DeviceChoice::Auto, manifest.max_tokens)
+                    .map_err(|e| e.to_string())?;
+                (dir, info.cache_key(), encoder)
+            };
+            if loaded_key != key {
+                return Err(format!(
+                    "the comments were analysed with {key}, not with {loaded_key} ({})",
+                    path.display()
+                ));
+            }
+            cell.push((path, loaded_key, encoder));
         }
-        let (_, key, encoder) = cell.as_ref().ok_or("no encoder")?;
-        let vector = encoder
-            .encode(&[normalised.as_str()], 1)
+        let (_, _, encoder) = cell
+            .iter()
+            .find(|(_, k, _)| *k == key)
+            .ok_or("no encoder")?;
+        Ok(encoder
+            .encode_queries(&[normalised.as_str()], 1)
             .map_err(|e| e.to_string())?
             .into_iter()
             .next()
-            .unwrap_or_default();
-        Ok((key.clone(), vector))
+            .unwrap_or_default())
     })?;
-    let text = |e: crate::store::StoreError| e.to_string();
-    let head = crate::text::sentiment::SentimentHead::shipped()
-        .ok()
-        .filter(|h| h.info.encoder == key);
+    let head = if key == multilingual {
+        SentimentHead::shipped_multilingual()
+    } else {
+        SentimentHead::shipped()
+    }
+    .ok()
+    .filter(|h| h.info.encoder == key);
     let topics = insights::stored_topics(store, &key).map_err(text)?;
-    let query_vector = search::Query::new(query, vector, head.as_ref(), &topics);
+    let query_vector = search::Query::new(query, vector, head.as_ref(), &topics, &key);
     let filter = CommentFilter {
         class_id: class_id.clone(),
         ..CommentFilter::default()
     };
-    let index = crate::text::index::current(store).map_err(|e| e.to_string())?;
+    // The index holds the English encoder's vectors; another model's are read from the database.
+    let index = crate::text::index::current(store)
+        .map_err(|e| e.to_string())?
+        .filter(|_| key == route.english);
     let hits = search::search(
         store,
         &key,

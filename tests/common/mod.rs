@@ -139,17 +139,22 @@ pub fn succeeded(out: std::process::Output) -> std::process::Output {
     out
 }
 
+/// The classlens binary, with the multilingual encoder where the tests keep it
+/// (an analysis of non-English comments reads them with it).
+pub fn command() -> std::process::Command {
+    let mut command = std::process::Command::new(bin());
+    command.env("CLASSLENS_MULTILINGUAL_DIR", fetched_multilingual());
+    command
+}
+
 /// Runs classlens with `args`.
 pub fn classlens(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(bin())
-        .args(args)
-        .output()
-        .expect("run classlens")
+    command().args(args).output().expect("run classlens")
 }
 
 /// Runs classlens on the database `db` with `args`.
 pub fn classlens_at(db: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(bin())
+    command()
         .arg("--db")
         .arg(db)
         .args(args)
@@ -224,10 +229,7 @@ pub fn fetched_multilingual() -> &'static Path {
 
 /// Runs classlens with `args`, expects success, and parses its JSON output.
 pub fn json_output<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> serde_json::Value {
-    let out = std::process::Command::new(bin())
-        .args(args)
-        .output()
-        .expect("run classlens");
+    let out = command().args(args).output().expect("run classlens");
     assert!(
         out.status.success(),
         "{}",
