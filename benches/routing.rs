@@ -7,7 +7,8 @@
 //! of searches across languages (a query written in one language, the
 //! comments of the same meaning in the other).
 //!
-//! `cargo bench --bench routing -- [--students N] [--share F]`
+//! `cargo bench --bench routing -- [--students N] [--share F]` (the models where
+//! `CLASSLENS_MODEL_DIR` and `CLASSLENS_MULTILINGUAL_DIR` say, or installed)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -137,7 +138,9 @@ struct Encoders {
 impl Encoders {
     fn load() -> Result<Encoders, Error> {
         let manifest = model::default_manifest();
-        let info = model::verify(&manifest, &model::default_model_dir(&manifest))?;
+        let dir = std::env::var_os("CLASSLENS_MODEL_DIR")
+            .map_or_else(|| model::default_model_dir(&manifest), PathBuf::from);
+        let info = model::verify(&manifest, &dir)?;
         let minilm = Encoder::load(&info.dir, DeviceChoice::Cpu, manifest.max_tokens)?;
         let manifest = model::multilingual_manifest();
         let e5_info = model::verify(&manifest, &model::multilingual_dir())?;

@@ -194,18 +194,21 @@ pub fn history(store: &Store, model: &str, sample: u64) -> Result<History, Recom
     let texts = store.student_texts(Some(&ids))?;
     let hashes: Vec<&str> = texts.iter().map(|t| t.text_hash.as_str()).collect();
     let by_hash = store.vectors(model, &hashes)?;
-    let mut vector_index: HashMap<&str, u32> = HashMap::new();
+    // As the stored profiles count them (texts in another encoder's space by their skill).
+    let topics = crate::text::insights::stored_topics(store, model)?;
+    let mut vector_index: HashMap<*const f32, u32> = HashMap::new();
     let mut vectors = Vec::new();
     let mut timed = Vec::new();
     for t in &texts {
         let (Some(&student), Some(v)) = (
             student_index.get(t.student_id.as_str()),
-            by_hash.get(&t.text_hash),
+            crate::text::insights::interest_vector(t, &by_hash, Some(&topics)),
         ) else {
             continue;
         };
-        let vector = *vector_index.entry(t.text_hash.as_str()).or_insert_with(|| {
-            vectors.push(v.clone());
+        // One copy per distinct vector (the same text, or the same skill's prototype).
+        let vector = *vector_index.entry(v.as_ptr()).or_insert_with(|| {
+            vectors.push(v.to_vec());
             (vectors.len() - 1) as u32
         });
         timed.push(Text {

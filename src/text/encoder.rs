@@ -203,7 +203,7 @@ impl Encoder {
     }
 
     /// Tokens per text after truncation, [CLS] and [SEP] included (for the
-    /// multilingual encoder, every window's).
+    /// multilingual encoder, every window's, without its `passage: ` prefix).
     pub fn count_tokens(&self, text: &str) -> Result<usize, EncoderError> {
         match &self.backend {
             Backend::Bert { tokenizer, .. } => {
@@ -212,7 +212,14 @@ impl Encoder {
                     .map_err(|e| EncoderError::Tokenize(e.to_string()))?;
                 Ok(encoding.get_ids().len())
             }
-            Backend::E5(e5) => Ok(e5.token_ids(clip(text), Role::Passage).len()),
+            Backend::E5(e5) => {
+                let prefix = e5.token_ids("", Role::Passage).len().saturating_sub(2);
+                Ok(e5
+                    .token_ids(clip(text), Role::Passage)
+                    .len()
+                    .saturating_sub(prefix)
+                    .max(2))
+            }
         }
     }
 
@@ -254,7 +261,14 @@ impl Encoder {
             } => (model, tokenizer),
             Backend::E5(e5) => {
                 let clipped: Vec<&str> = texts.iter().map(|t| clip(t)).collect();
-                return Ok(e5.encode_counted(&clipped, Role::Passage, batch_size)?);
+                // The text's own tokens, as BERT counts them: without the
+                // prefix, a text the tokenizer drops entirely counts 2.
+                let prefix = e5.token_ids("", Role::Passage).len().saturating_sub(2);
+                return Ok(e5
+                    .encode_counted(&clipped, Role::Passage, batch_size)?
+                    .into_iter()
+                    .map(|(vector, tokens)| (vector, tokens.saturating_sub(prefix).max(2)))
+                    .collect());
             }
         };
         let mut tokens = Vec::with_capacity(texts.len());

@@ -307,8 +307,11 @@ pub fn topic_set(store: &Store, model: &str) -> Result<TopicSet, StoreError> {
     let refs: Vec<&str> = hashes.iter().map(String::as_str).collect();
     let mut vectors = store.vectors(model, &refs)?;
     if topics::is_centred(model) {
+        // In hash order: the same centre, to the last bit, on every run.
         let mut centre = topics::Centre::default();
-        for v in vectors.values() {
+        let mut ordered: Vec<(&String, &Vec<f32>)> = vectors.iter().collect();
+        ordered.sort_unstable_by_key(|(hash, _)| *hash);
+        for (_, v) in ordered {
             centre.add(v);
         }
         vectors = vectors
@@ -365,6 +368,24 @@ impl TopicReader {
     }
 }
 
+/// What a student's text says about their interests, in the English
+/// encoder's space: its vector, or for a text that encoder did not read
+/// (another language, under split encoders) the prototype of the skill it is about.
+pub fn interest_vector<'a>(
+    text: &StudentText,
+    vectors: &'a HashMap<String, Vec<f32>>,
+    english_topics: Option<&'a TopicSet>,
+) -> Option<&'a [f32]> {
+    if let Some(v) = vectors.get(&text.text_hash) {
+        return Some(v);
+    }
+    let skill = text.skill_id.as_deref()?;
+    english_topics?
+        .prototypes()
+        .find(|(id, _)| *id == skill)
+        .map(|(_, v)| v)
+}
+
 /// Profiles and top topics of the students whose texts these are (sorted by
 /// student, then time).
 pub fn interests(
@@ -385,20 +406,7 @@ pub fn interests(
         let mut by_skill: BTreeMap<&str, (f64, i32, i32)> = BTreeMap::new();
         for t in student {
             let weight = 0.5f64.powf((latest - t.time) as f64 / half_life);
-            // A text the English encoder did not read (another language, under
-            // split encoders) counts by the prototype of the skill it is about.
-            let prototype = || {
-                let skill = t.skill_id.as_deref()?;
-                english_topics?
-                    .prototypes()
-                    .find(|(id, _)| *id == skill)
-                    .map(|(_, v)| v)
-            };
-            if let Some(v) = vectors
-                .get(&t.text_hash)
-                .map(Vec::as_slice)
-                .or_else(prototype)
-            {
+            if let Some(v) = interest_vector(t, vectors, english_topics) {
                 if sum.is_empty() {
                     sum = vec![0.0; v.len()];
                 }

@@ -26,7 +26,14 @@ impl Language {
 }
 
 pub fn detect(text: &str) -> Language {
-    let Some(info) = whatlang::detect(text) else {
+    // No letters (zero-width characters, digits, emoji): nothing to detect,
+    // though whatlang may still guess.
+    let info = text
+        .chars()
+        .any(char::is_alphabetic)
+        .then(|| whatlang::detect(text))
+        .flatten();
+    let Some(info) = info else {
         return Language {
             code: UNDETERMINED,
             reliable: false,
@@ -111,5 +118,7 @@ mod tests {
         );
         assert_eq!(detect("😍😍 !!! 42").code, UNDETERMINED);
         assert_eq!(detect("").code, UNDETERMINED);
+        // whatlang calls this Arabic.
+        assert_eq!(detect("\u{200B}\u{200B}\u{FEFF}").code, UNDETERMINED);
     }
 }

@@ -32,11 +32,19 @@ pub const SHIPPED_DATA: [(&str, &str); 3] = [
     ),
 ];
 
-/// Chinese review sentences, added for a head over the multilingual encoder.
-pub const SHIPPED_DATA_CHINESE: (&str, &str) = (
-    "sentiment_zh.csv",
-    include_str!("../../fixtures/sentiment/sentiment_zh.csv"),
-);
+/// Chinese sentences, added for a head over the multilingual encoder: product
+/// and book reviews, and the classroom comments in Chinese (the only Chinese
+/// neutral labels).
+pub const SHIPPED_DATA_CHINESE: [(&str, &str); 2] = [
+    (
+        "sentiment_zh.csv",
+        include_str!("../../fixtures/sentiment/sentiment_zh.csv"),
+    ),
+    (
+        "classroom_zh.csv",
+        include_str!("../../fixtures/sentiment/classroom_zh.csv"),
+    ),
+];
 
 pub const DEFAULT_SEED: u64 = 20261129;
 const FOLDS: usize = 5;
@@ -183,8 +191,9 @@ impl DataSet {
     /// The English sentences and the Chinese ones: what the multilingual head learns from.
     pub fn shipped_multilingual() -> Result<DataSet, TrainError> {
         let mut data = DataSet::shipped()?;
-        let (name, content) = SHIPPED_DATA_CHINESE;
-        data.add_csv(name, content)?;
+        for (name, content) in SHIPPED_DATA_CHINESE {
+            data.add_csv(name, content)?;
+        }
         Ok(data)
     }
 
@@ -659,12 +668,17 @@ impl TrainReport {
         md.push_str(&format!(
             "\n## Cross-validated accuracy\n\nOut-of-fold predictions of {} folds. Positive against \
              negative (the two-label data sets, as the peer VADER is scored): **{:.4}**.\n\n\
-             | file | rows | positive vs negative | three labels, with the band |\n| --- | --- | --- | --- |\n",
+             | file | language | rows | positive vs negative | three labels, with the band |\n| --- | --- | --- | --- | --- |\n",
             self.folds, self.polar_accuracy
         ));
         for s in &self.cross_validated {
+            let language = self
+                .sources
+                .iter()
+                .find(|source| source.name == s.name)
+                .map_or("", |source| source.language.as_str());
             md.push_str(&format!(
-                "| {} | {} | {:.4} | {} |\n",
+                "| {} | {language} | {} | {:.4} | {} |\n",
                 s.name,
                 s.rows,
                 s.polar_accuracy,
