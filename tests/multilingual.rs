@@ -14,9 +14,21 @@ use classlens::text::encoder::{DeviceChoice, Encoder};
 use classlens::text::routing::Route;
 use classlens::text::sentiment::SentimentHead;
 use classlens::text::{index, insights, model, search};
-use common::{classlens_at, fetched, json_output, query_i64, query_string, succeeded};
+use common::{analyze_with, classlens_at, fetched, query_i64, query_string, succeeded};
 
 const STUDENTS: &str = "240";
+
+fn build_demo(db: &Path) {
+    let args = [
+        "demo",
+        "--no-tui",
+        "--students",
+        STUDENTS,
+        "--languages",
+        "en,zh",
+    ];
+    succeeded(classlens_at(db, &args));
+}
 
 /// The en,zh demo school, built once; each route analyses its own copy.
 fn built() -> &'static Path {
@@ -24,17 +36,7 @@ fn built() -> &'static Path {
     DB.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap().keep();
         let db = dir.join("built.duckdb");
-        succeeded(classlens_at(
-            &db,
-            &[
-                "demo",
-                "--no-tui",
-                "--students",
-                STUDENTS,
-                "--languages",
-                "en,zh",
-            ],
-        ));
+        build_demo(&db);
         db
     })
 }
@@ -42,16 +44,7 @@ fn built() -> &'static Path {
 fn analysed(encoders: &str) -> (PathBuf, serde_json::Value) {
     let db = built().with_file_name(format!("{encoders}.duckdb"));
     std::fs::copy(built(), &db).unwrap();
-    let report = json_output(&[
-        "analyze".as_ref(),
-        "--json".as_ref(),
-        "--db".as_ref(),
-        db.as_os_str(),
-        "--model-dir".as_ref(),
-        fetched().as_os_str(),
-        "--encoders".as_ref(),
-        encoders.as_ref(),
-    ]);
+    let report = analyze_with(&db, &["--encoders", encoders]);
     (db, report)
 }
 
@@ -120,17 +113,7 @@ fn the_demo_writes_a_share_of_its_students_in_chinese_saying_what_english_ones_s
     assert!(chinese_searches > 0);
     // Same seed, same school.
     let again = built().with_file_name("again.duckdb");
-    succeeded(classlens_at(
-        &again,
-        &[
-            "demo",
-            "--no-tui",
-            "--students",
-            STUDENTS,
-            "--languages",
-            "en,zh",
-        ],
-    ));
+    build_demo(&again);
     let texts = "SELECT string_agg(text, '|' ORDER BY comment_id) FROM comments";
     assert_eq!(query_string(db, texts), query_string(&again, texts));
 }
@@ -299,48 +282,44 @@ fn with_e5_for_everything_a_query_finds_what_it_means_in_the_other_language() {
     assert!(english_to_chinese >= 0.8, "{english_to_chinese}");
 }
 
-#[test]
-fn the_search_command_takes_a_query_in_either_language() {
-    let db = &e5().0;
-    let out = succeeded(classlens_at(
-        db,
+/// `classlens search QUERY --limit 5 --json` with `extra`: the hits.
+fn search_hits(db: &Path, query: &str, extra: &[&str]) -> Vec<serde_json::Value> {
+    let model_dir = fetched().to_str().unwrap();
+    let args = [
         &[
             "search",
-            "分数的练习太难了，我完全不会",
-            "--language",
-            "en",
+            query,
             "--limit",
             "5",
             "--json",
             "--model-dir",
-            fetched().to_str().unwrap(),
-        ],
-    ));
+            model_dir,
+        ][..],
+        extra,
+    ]
+    .concat();
+    let out = succeeded(classlens_at(db, &args));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let hits = json["hits"].as_array().unwrap();
+    json["hits"].as_array().unwrap().clone()
+}
+
+#[test]
+fn the_search_command_takes_a_query_in_either_language() {
+    let hits = search_hits(
+        &e5().0,
+        "分数的练习太难了，我完全不会",
+        &["--language", "en"],
+    );
     assert_eq!(hits.len(), 5);
-    for hit in hits {
+    for hit in &hits {
         assert_eq!(hit["language"], "en", "{hit}");
     }
     // Under split encoders a Chinese query is read by e5 and finds Chinese comments.
-    let out = succeeded(classlens_at(
-        &split().0,
-        &[
-            "search",
-            "视频讲得太快了，我听不懂",
-            "--limit",
-            "5",
-            "--json",
-            "--model-dir",
-            fetched().to_str().unwrap(),
-        ],
-    ));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let hits = json["hits"].as_array().unwrap();
+    let hits = search_hits(&split().0, "视频讲得太快了，我听不懂", &[]);
     assert!(!hits.is_empty());
-    assert!(hits.iter().all(|h| h["language"] == "zh"), "{json}");
+    assert!(hits.iter().all(|h| h["language"] == "zh"), "{hits:?}");
     let negative = hits.iter().filter(|h| h["sentiment"] == "negative").count();
-    assert!(negative >= 3, "{json}");
+    assert!(negative >= 3, "{hits:?}");
 }
 
 #[test]

@@ -240,12 +240,19 @@ pub fn json_output<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> serde_json::Value {
 
 /// `classlens analyze --json` on `db` with the fetched model, its report parsed.
 pub fn analyze(db: &Path) -> serde_json::Value {
-    json_output(&[
+    analyze_with(db, &[])
+}
+
+/// The same with more arguments.
+pub fn analyze_with(db: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args: Vec<&std::ffi::OsStr> = vec![
         "analyze".as_ref(),
         "--json".as_ref(),
         "--db".as_ref(),
         db.as_os_str(),
         "--model-dir".as_ref(),
         fetched().as_os_str(),
-    ])
+    ];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    json_output(&args)
 }
