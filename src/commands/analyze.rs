@@ -130,6 +130,11 @@ pub(super) fn route_heads(route: &Route, path: Option<&std::path::Path>) -> Resu
             None => head.check_encoder(&route.english, &name)?,
         }
     }
+    // Another English encoder and no head for it: refused, as the shipped
+    // head would score its vectors wrongly (the error says how to train one).
+    if !heads.contains_key(&route.english) {
+        SentimentHead::shipped()?.check_encoder(&route.english, SHIPPED_NAME)?;
+    }
     Ok(heads)
 }
 

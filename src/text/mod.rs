@@ -17,7 +17,7 @@ pub mod sentiment;
 pub mod topics;
 pub mod train;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -139,17 +139,62 @@ pub fn plan_new_texts(
     model: &str,
 ) -> Result<Plan, AnalyzeError> {
     let started = Instant::now();
-    let mut catalogue = Vec::new();
-    let mut texts = Vec::new();
+    let cached = store.embedded_hashes(model)?;
+    // Under split encoders a text another encoder already read is that one's,
+    // and one this encoder read is this one's: only the rest are detected, as
+    // detecting every text of a district would cost each analysis seconds.
+    let mut others: Vec<HashSet<String>> = Vec::new();
+    for other in route.models().into_iter().filter(|m| *m != model) {
+        others.push(store.embedded_hashes(other)?);
+    }
+    let mut report = EncodeReport::default();
+    // hash -> normalised text, each once.
+    let mut todo: BTreeMap<String, String> = BTreeMap::new();
+    let mut catalogue: Vec<String> = Vec::new();
+    let mut mine = false;
+    // Each text once, whether a comment, a catalogue text or a key phrase.
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut consider = |text: &str, report: &mut EncodeReport| -> Option<(String, String)> {
+        if !seen.insert(text.to_string()) {
+            return None;
+        }
+        report.texts += 1;
+        let normalised = normalise(text);
+        if normalised.is_empty() {
+            report.skipped_empty += 1;
+            return None;
+        }
+        let hash = text_hash(&normalised);
+        if cached.contains(&hash) {
+            report.cached += 1;
+            return None;
+        }
+        Some((hash, normalised))
+    };
     for (text, is_catalogue) in store.analysis_texts()? {
         if is_catalogue {
             catalogue.push(text);
-        } else if route.model_for(&language::detect(&text)) == model {
-            texts.push(text);
+            continue;
+        }
+        let hash = text_hash(&normalise(&text));
+        let ours = !route.is_split()
+            || cached.contains(&hash)
+            || (!others.iter().any(|o| o.contains(&hash))
+                && route.model_for(&language::detect(&text)) == model);
+        if !ours {
+            continue;
+        }
+        mine = true;
+        if let Some((hash, normalised)) = consider(&text, &mut report) {
+            todo.insert(hash, normalised);
         }
     }
-    if model == route.english || !texts.is_empty() {
-        texts.extend(catalogue);
+    if model == route.english || mine {
+        for text in &catalogue {
+            if let Some((hash, normalised)) = consider(text, &mut report) {
+                todo.insert(hash, normalised);
+            }
+        }
     }
     // The key-phrase candidates of the English comments not analysed yet (all
     // of them for another route) are texts to encode too.
@@ -157,32 +202,18 @@ pub fn plan_new_texts(
         let other_route = store
             .insight_source()?
             .is_none_or(|source| routing::Route::from_source(&source) != *route);
+        let mut candidates: Vec<String> = Vec::new();
         for comment in store.comments_to_analyse(other_route)? {
             if language::detect(&comment.text).is_english() {
-                texts.extend(phrases::candidates(&comment.text));
+                candidates.extend(phrases::candidates(&comment.text));
             }
         }
-    }
-    texts.sort_unstable();
-    texts.dedup();
-    let mut report = EncodeReport {
-        texts: texts.len(),
-        ..EncodeReport::default()
-    };
-    let cached = store.embedded_hashes(model)?;
-    // hash -> normalised text, each once.
-    let mut todo: BTreeMap<String, String> = BTreeMap::new();
-    for text in &texts {
-        let normalised = normalise(text);
-        if normalised.is_empty() {
-            report.skipped_empty += 1;
-            continue;
-        }
-        let hash = text_hash(&normalised);
-        if cached.contains(&hash) {
-            report.cached += 1;
-        } else {
-            todo.insert(hash, normalised);
+        candidates.sort_unstable();
+        candidates.dedup();
+        for text in &candidates {
+            if let Some((hash, normalised)) = consider(text, &mut report) {
+                todo.insert(hash, normalised);
+            }
         }
     }
     // Similar lengths side by side, so the encoder's batches carry little padding
