@@ -64,11 +64,6 @@ pub(super) fn load_head(path: Option<&std::path::Path>) -> Result<(SentimentHead
     })
 }
 
-/// The multilingual encoder's cache key, from its compiled-in manifest.
-pub(super) fn multilingual_key() -> String {
-    model::multilingual_cache_key()
-}
-
 /// Loads the multilingual encoder, fetching it if it is missing.
 pub(super) fn load_multilingual(device: DeviceChoice) -> Result<Encoder> {
     let manifest = model::multilingual_manifest();
@@ -94,12 +89,12 @@ pub(super) fn route_for(
             (
                 Route {
                     english,
-                    other: multilingual_key(),
+                    other: model::multilingual_cache_key(),
                 },
                 checked,
             )
         }
-        Encoders::E5 => (Route::single(&multilingual_key()), None),
+        Encoders::E5 => (Route::single(&model::multilingual_cache_key()), None),
     })
 }
 
@@ -108,7 +103,7 @@ pub(super) fn route_for(
 pub(super) fn route_heads(route: &Route, path: Option<&std::path::Path>) -> Result<Heads> {
     let mut heads = Heads::new();
     for model in route.models() {
-        if model == multilingual_key() {
+        if model::is_multilingual(model) {
             heads.insert(model.to_string(), SentimentHead::shipped_multilingual()?);
         } else if let Ok(head) = SentimentHead::shipped()
             && head.info.encoder == model
@@ -153,7 +148,7 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
             report.add(&plan.finish());
             continue;
         }
-        let encoder = if model == multilingual_key() {
+        let encoder = if model::is_multilingual(model) {
             load_multilingual(args.encoder.device)?
         } else {
             load_encoder(&args.encoder, checked.take())?

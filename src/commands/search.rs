@@ -1,11 +1,11 @@
 use anyhow::{Result, bail};
 
-use super::analyze::{encoder_key, load_encoder, load_head, load_multilingual, multilingual_key};
+use super::analyze::{encoder_key, load_encoder, load_head, load_multilingual};
 use crate::cli::{DbArgs, SearchArgs};
 use crate::store::insights::CommentFilter;
 use crate::text::routing::Route;
 use crate::text::sentiment::SentimentHead;
-use crate::text::{index, insights, language, normalise, search};
+use crate::text::{index, insights, language, model, normalise, search};
 
 pub fn run(db: &DbArgs, args: &SearchArgs) -> Result<()> {
     let query = normalise(&args.query);
@@ -31,7 +31,7 @@ pub fn run(db: &DbArgs, args: &SearchArgs) -> Result<()> {
     // The query is read by the encoder that read comments in its language.
     let route = Route::from_source(&source);
     let model = route.model_for(&language::detect(&query)).to_string();
-    let encoder = if model == multilingual_key() {
+    let encoder = if model::is_multilingual(&model) {
         load_multilingual(args.encoder.device)?
     } else {
         let (checked, key) = encoder_key(&args.encoder)?;
@@ -51,7 +51,7 @@ pub fn run(db: &DbArgs, args: &SearchArgs) -> Result<()> {
         .unwrap_or_default();
     let head = match &args.head {
         Some(path) => Some(load_head(Some(path))?.0),
-        None if model == multilingual_key() => SentimentHead::shipped_multilingual().ok(),
+        None if model::is_multilingual(&model) => SentimentHead::shipped_multilingual().ok(),
         None => SentimentHead::shipped().ok(),
     }
     .filter(|head| head.info.encoder == model);

@@ -3,12 +3,12 @@ use std::io::Read;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use super::analyze::{load_encoder, load_multilingual, multilingual_key, route_for, route_heads};
+use super::analyze::{load_encoder, load_multilingual, route_for, route_heads};
 use crate::cli::{DbArgs, SentimentArgs};
 use crate::store::Store;
 use crate::text::insights::TopicReader;
 use crate::text::sentiment::Sentiment;
-use crate::text::{language, normalise, phrases};
+use crate::text::{language, model, normalise, phrases};
 
 #[derive(Debug, Serialize)]
 struct Scored<'a> {
@@ -58,7 +58,7 @@ pub fn run(db: &DbArgs, args: &SentimentArgs) -> Result<()> {
         if mine.is_empty() {
             continue;
         }
-        let encoder = if model == multilingual_key() {
+        let encoder = if model::is_multilingual(model) {
             load_multilingual(args.encoder.device)?
         } else {
             load_encoder(&args.encoder, checked.take())?

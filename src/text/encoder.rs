@@ -93,6 +93,13 @@ enum Backend {
     E5(Box<E5>),
 }
 
+/// A passage's own tokens, as BERT counts them (`<s>` and `</s>` included):
+/// without the `passage: ` prefix, so a text the tokenizer drops entirely counts 2.
+fn own_tokens(e5: &E5, with_prefix: usize) -> usize {
+    let prefix = e5.token_ids("", Role::Passage).len().saturating_sub(2);
+    with_prefix.saturating_sub(prefix).max(2)
+}
+
 /// One tokenised text, ready to batch.
 struct Tokens {
     index: usize,
@@ -212,14 +219,10 @@ impl Encoder {
                     .map_err(|e| EncoderError::Tokenize(e.to_string()))?;
                 Ok(encoding.get_ids().len())
             }
-            Backend::E5(e5) => {
-                let prefix = e5.token_ids("", Role::Passage).len().saturating_sub(2);
-                Ok(e5
-                    .token_ids(clip(text), Role::Passage)
-                    .len()
-                    .saturating_sub(prefix)
-                    .max(2))
-            }
+            Backend::E5(e5) => Ok(own_tokens(
+                e5,
+                e5.token_ids(clip(text), Role::Passage).len(),
+            )),
         }
     }
 
@@ -261,13 +264,10 @@ impl Encoder {
             } => (model, tokenizer),
             Backend::E5(e5) => {
                 let clipped: Vec<&str> = texts.iter().map(|t| clip(t)).collect();
-                // The text's own tokens, as BERT counts them: without the
-                // prefix, a text the tokenizer drops entirely counts 2.
-                let prefix = e5.token_ids("", Role::Passage).len().saturating_sub(2);
                 return Ok(e5
                     .encode_counted(&clipped, Role::Passage, batch_size)?
                     .into_iter()
-                    .map(|(vector, tokens)| (vector, tokens.saturating_sub(prefix).max(2)))
+                    .map(|(vector, tokens)| (vector, own_tokens(e5, tokens)))
                     .collect());
             }
         };

@@ -148,6 +148,12 @@ pub fn multilingual_cache_key() -> String {
     cache_key(&manifest.id, weights)
 }
 
+/// Whether `key` is the multilingual encoder's cache key (its space reads
+/// differently: see `topics::is_centred` and `search::boost_for`).
+pub fn is_multilingual(key: &str) -> bool {
+    key == multilingual_cache_key()
+}
+
 /// Where the multilingual model lives: CLASSLENS_MULTILINGUAL_DIR, else the data folder.
 pub fn multilingual_dir() -> PathBuf {
     std::env::var_os("CLASSLENS_MULTILINGUAL_DIR")

@@ -52,7 +52,7 @@ pub const E5_BOOST: f32 = 0.0;
 
 /// The scale of the stance and skill weights in `model`'s space.
 pub fn boost_for(model: &str) -> f32 {
-    if model == super::model::multilingual_cache_key() {
+    if super::model::is_multilingual(model) {
         E5_BOOST
     } else {
         1.0

@@ -23,7 +23,7 @@ pub const E5_THRESHOLD: f32 = 0.16;
 /// the skill texts), the demo's Chinese comments find their skill 0.51 of the
 /// time instead of 0.37, English ones 0.73 instead of 0.70.
 pub fn is_centred(model: &str) -> bool {
-    model == super::model::multilingual_cache_key()
+    super::model::is_multilingual(model)
 }
 
 /// The threshold for `model`'s space.

@@ -207,14 +207,13 @@ fn search_comments(
     // The query is read by the encoder that read comments in its language.
     let route = Route::from_source(&source);
     let key = route.model_for(&language::detect(query)).to_string();
-    let multilingual = model::multilingual_cache_key();
     let normalised = crate::text::normalise(query);
     let vector = ENCODERS.with(|cell| -> Result<Vec<f32>, String> {
         let mut cell = cell.borrow_mut();
         if !cell.iter().any(|(_, k, _)| *k == key) {
             let fetch_hint =
                 |e: model::ModelError| format!("{e} (classlens model fetch installs the encoder)");
-            let (path, loaded_key, encoder) = if key == multilingual {
+            let (path, loaded_key, encoder) = if model::is_multilingual(&key) {
                 let manifest = model::multilingual_manifest();
                 let dir = multilingual_dir.map_or_else(model::multilingual_dir, PathBuf::from);
                 let info = model::verify(&manifest, &dir).map_err(fetch_hint)?;
@@ -252,7 +251,7 @@ fn search_comments(
             .next()
             .unwrap_or_default())
     })?;
-    let head = if key == multilingual {
+    let head = if model::is_multilingual(&key) {
         SentimentHead::shipped_multilingual()
     } else {
         SentimentHead::shipped()
