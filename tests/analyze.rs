@@ -56,11 +56,14 @@ fn texts_are_encoded_once_and_found_again() {
     let encode = &first["encode"];
     let texts = encode["texts"].as_u64().unwrap();
     let encoded = encode["encoded"].as_u64().unwrap();
+    // The catalogue is read by e5 too (the fixture has comments in other languages).
+    let read_twice = encode["read_twice"].as_u64().unwrap();
+    assert!(read_twice > 0, "{first}");
     assert_eq!(encode["skipped_empty"], 1, "{first}");
     assert_eq!(encode["cached"], 0, "{first}");
     // All but the empty one and the second spelling of "great video".
     assert!(texts > 900, "{first}");
-    assert_eq!(encoded, texts - 2, "{first}");
+    assert_eq!(encoded, texts + read_twice - 2, "{first}");
 
     let second = analyze(&db);
     assert_eq!(second["encode"]["encoded"], 0, "{second}");
@@ -73,7 +76,7 @@ fn texts_are_encoded_once_and_found_again() {
     assert!(second_texts < texts, "{second}");
     assert_eq!(
         second["encode"]["cached"].as_u64(),
-        Some(second_texts - 1),
+        Some(second_texts + read_twice - 1),
         "{second}"
     );
 

@@ -182,6 +182,31 @@ fn split_encoders_read_chinese_with_e5_and_english_with_minilm() {
     assert!(profiled * 10 >= writers * 9, "{profiled} of {writers}");
 }
 
+/// What the insights say of each comment, in one string.
+fn insight_rows(db: &Path) -> String {
+    query_string(
+        db,
+        "SELECT string_agg(concat_ws('|', comment_id, language, status, sentiment, skill_id), \
+         '/' ORDER BY comment_id) FROM comment_insights",
+    )
+}
+
+#[test]
+fn switching_routes_reads_each_text_with_the_new_route_s_encoder() {
+    // From e5 for everything to split: the English comments e5 read are
+    // MiniLM's now, and the result is the split analysis of a fresh copy.
+    let db = built().with_file_name("e5-then-split.duckdb");
+    std::fs::copy(&e5().0, &db).unwrap();
+    let report = analyze_with(&db, &["--encoders", "split"]);
+    let encode = &report["encode"];
+    assert!(encode["encoded"].as_u64().unwrap() > 0, "{report}");
+    // Texts are counted once, the catalogue read by both encoders included.
+    let (split_db, split_report) = split();
+    assert_eq!(encode["texts"], split_report["encode"]["texts"], "{report}");
+    assert!(split_report["encode"]["read_twice"].as_u64().unwrap() > 0);
+    assert_eq!(insight_rows(&db), insight_rows(split_db));
+}
+
 #[test]
 fn e5_for_everything_scores_both_languages_with_one_head() {
     let (db, report) = e5();

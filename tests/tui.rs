@@ -43,8 +43,9 @@ fn school_db() -> &'static Path {
         .expect("encoder");
         // MiniLM alone: comments in other languages stay unscored.
         let route = text::routing::Route::single(&key);
-        let plan = text::plan_new_texts(&store, &route, &key).expect("plan");
-        text::encode_plan(&mut store, &encoder, &key, plan, 32, &mut |_, _| {}).expect("encode");
+        for plan in text::plan_new_texts(&store, &route).expect("plan") {
+            text::encode_plan(&mut store, &encoder, plan, 32, &mut |_, _| {}).expect("encode");
+        }
         let head = sentiment::SentimentHead::shipped().expect("the shipped head");
         let heads = insights::Heads::from([(key.clone(), head)]);
         insights::refresh(&mut store, &route, &heads).expect("comments analysed");

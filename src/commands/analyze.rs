@@ -141,13 +141,14 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
     let mut report = text::EncodeReport::default();
     let mut encoders = Vec::new();
     let mut checked = checked;
-    for model in route.models() {
-        let plan = text::plan_new_texts(&store, &route, model)?;
+    for plan in text::plan_new_texts(&store, &route)? {
         // Nothing new: done without reading (or fetching) the model.
         if plan.is_empty() {
             report.add(&plan.finish());
             continue;
         }
+        let model = plan.model.clone();
+        let model = model.as_str();
         let encoder = if model::is_multilingual(model) {
             load_multilingual(args.encoder.device)?
         } else {
@@ -157,7 +158,6 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
         let encoded = text::encode_plan(
             &mut store,
             &encoder,
-            model,
             plan,
             args.batch_size as usize,
             &mut |done, total| {
@@ -203,8 +203,16 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{} texts: {} encoded now ({} tokens, {:.1} s{}), {} already encoded, {} empty and skipped",
+        "{} texts{}: {} encoded now ({} tokens, {:.1} s{}), {} already encoded, {} empty and skipped",
         thousands(report.texts as u64),
+        if report.read_twice > 0 {
+            format!(
+                " ({} catalogue texts read by both encoders)",
+                thousands(report.read_twice as u64)
+            )
+        } else {
+            String::new()
+        },
         thousands(report.encoded as u64),
         thousands(report.tokens as u64),
         report.seconds,

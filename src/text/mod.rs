@@ -82,6 +82,10 @@ pub struct EncodeReport {
     pub skipped_empty: usize,
     /// Normalised texts that were already in the cache.
     pub cached: usize,
+    /// Catalogue texts a second encoder of the route reads too (for topics in
+    /// its space): counted once in `texts`, once per encoder in `cached` and
+    /// `encoded`.
+    pub read_twice: usize,
     /// Encoded now.
     pub encoded: usize,
     pub tokens: usize,
@@ -94,6 +98,7 @@ impl EncodeReport {
         self.texts += other.texts;
         self.skipped_empty += other.skipped_empty;
         self.cached += other.cached;
+        self.read_twice += other.read_twice;
         self.encoded += other.encoded;
         self.tokens += other.tokens;
         self.seconds += other.seconds;
@@ -110,10 +115,10 @@ pub enum AnalyzeError {
 
 /// What an analysis has to encode: the texts not yet in the cache for one model.
 pub struct Plan {
+    pub model: String,
     pub report: EncodeReport,
     /// (hash, normalised text), each text once.
     todo: Vec<(String, String)>,
-    started: Instant,
 }
 
 impl Plan {
@@ -122,125 +127,164 @@ impl Plan {
     }
 
     /// The report of a plan with nothing to encode.
-    pub fn finish(mut self) -> EncodeReport {
-        self.report.seconds = self.started.elapsed().as_secs_f64();
+    pub fn finish(self) -> EncodeReport {
         self.report
     }
 }
 
-/// Reads every text of the database and keeps those `model` reads under
-/// `route` and has no vector for: no model needed, so an analysis with nothing
-/// new never loads one. The English encoder reads the catalogue and the
-/// English texts; another encoder reads the other languages, and the
-/// catalogue too (for topics in its space) when there is any such text.
-pub fn plan_new_texts(
-    store: &Store,
-    route: &routing::Route,
-    model: &str,
-) -> Result<Plan, AnalyzeError> {
-    let started = Instant::now();
-    let cached = store.embedded_hashes(model)?;
-    // Under split encoders a text another encoder already read is that one's,
-    // and one this encoder read is this one's: only the rest are detected, as
-    // detecting every text of a district would cost each analysis seconds.
-    let mut others: Vec<HashSet<String>> = Vec::new();
-    for other in route.models().into_iter().filter(|m| *m != model) {
-        others.push(store.embedded_hashes(other)?);
-    }
-    let mut report = EncodeReport::default();
-    // hash -> normalised text, each once.
-    let mut todo: BTreeMap<String, String> = BTreeMap::new();
-    let mut catalogue: Vec<String> = Vec::new();
-    let mut mine = false;
-    // Each text once, whether a comment, a catalogue text or a key phrase.
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut consider = |text: &str, report: &mut EncodeReport| -> Option<(String, String)> {
-        if !seen.insert(text.to_string()) {
-            return None;
+/// One model's share of the texts while planning.
+struct Share<'a> {
+    model: &'a str,
+    cached: HashSet<String>,
+    report: EncodeReport,
+    /// hash -> normalised text, each once.
+    todo: BTreeMap<String, String>,
+    /// Each text once, whether a comment, a catalogue text or a key phrase.
+    seen: HashSet<String>,
+    /// Whether it reads any comment or search (then the catalogue too).
+    reads_any: bool,
+}
+
+impl Share<'_> {
+    /// Counts `text` and keeps it to encode unless empty or cached.
+    /// `first_reading`: false for the catalogue read by a second encoder, which
+    /// the English encoder's share counts already.
+    fn consider(&mut self, text: &str, first_reading: bool) {
+        if !self.seen.insert(text.to_string()) {
+            return;
         }
-        report.texts += 1;
+        if first_reading {
+            self.report.texts += 1;
+        } else {
+            self.report.read_twice += 1;
+        }
         let normalised = normalise(text);
         if normalised.is_empty() {
-            report.skipped_empty += 1;
-            return None;
+            if first_reading {
+                self.report.skipped_empty += 1;
+            }
+            return;
         }
         let hash = text_hash(&normalised);
-        if cached.contains(&hash) {
-            report.cached += 1;
-            return None;
+        if self.cached.contains(&hash) {
+            self.report.cached += 1;
+            return;
         }
-        Some((hash, normalised))
-    };
+        self.todo.insert(hash, normalised);
+    }
+}
+
+/// Reads every text of the database once and plans, for each model of
+/// `route` (the English one first), the texts it reads and has no vector for:
+/// no model needed, so an analysis with nothing new never loads one. The
+/// English encoder reads the catalogue and the English texts; another encoder
+/// reads the other languages, and the catalogue too (for topics in its space)
+/// when there is any such text.
+pub fn plan_new_texts(store: &Store, route: &routing::Route) -> Result<Vec<Plan>, AnalyzeError> {
+    let started = Instant::now();
+    let mut shares: Vec<Share<'_>> = Vec::new();
+    for model in route.models() {
+        shares.push(Share {
+            model,
+            cached: store.embedded_hashes(model)?,
+            report: EncodeReport::default(),
+            todo: BTreeMap::new(),
+            seen: HashSet::new(),
+            reads_any: false,
+        });
+    }
+    // Under the split route of the last analysis, a text an encoder already
+    // read is that one's: only the rest are detected, as detecting every text
+    // of a district would cost each analysis seconds. After another route (e5
+    // read the English texts too) the caches say nothing of who reads what
+    // now, so all are detected.
+    let same_route = store
+        .insight_source()?
+        .is_some_and(|source| routing::Route::from_source(&source) == *route);
+    let mut catalogue: Vec<String> = Vec::new();
     for (text, is_catalogue) in store.analysis_texts()? {
         if is_catalogue {
             catalogue.push(text);
             continue;
         }
-        let hash = text_hash(&normalise(&text));
-        let ours = !route.is_split()
-            || cached.contains(&hash)
-            || (!others.iter().any(|o| o.contains(&hash))
-                && route.model_for(&language::detect(&text)) == model);
-        if !ours {
-            continue;
-        }
-        mine = true;
-        if let Some((hash, normalised)) = consider(&text, &mut report) {
-            todo.insert(hash, normalised);
-        }
+        let reader = if shares.len() == 1 {
+            0
+        } else {
+            let hash = text_hash(&normalise(&text));
+            let known = if same_route {
+                shares.iter().position(|s| s.cached.contains(&hash))
+            } else {
+                None
+            };
+            match known {
+                Some(reader) => reader,
+                None => {
+                    let model = route.model_for(&language::detect(&text));
+                    shares.iter().position(|s| s.model == model).unwrap_or(0)
+                }
+            }
+        };
+        shares[reader].reads_any = true;
+        shares[reader].consider(&text, true);
     }
-    if model == route.english || mine {
-        for text in &catalogue {
-            if let Some((hash, normalised)) = consider(text, &mut report) {
-                todo.insert(hash, normalised);
+    for (i, share) in shares.iter_mut().enumerate() {
+        if i == 0 || share.reads_any {
+            for text in &catalogue {
+                share.consider(text, i == 0);
             }
         }
     }
     // The key-phrase candidates of the English comments not analysed yet (all
-    // of them for another route) are texts to encode too.
-    if model == route.english {
-        let other_route = store
-            .insight_source()?
-            .is_none_or(|source| routing::Route::from_source(&source) != *route);
-        let mut candidates: Vec<String> = Vec::new();
-        for comment in store.comments_to_analyse(other_route)? {
-            if language::detect(&comment.text).is_english() {
-                candidates.extend(phrases::candidates(&comment.text));
-            }
-        }
-        candidates.sort_unstable();
-        candidates.dedup();
-        for text in &candidates {
-            if let Some((hash, normalised)) = consider(text, &mut report) {
-                todo.insert(hash, normalised);
-            }
+    // of them after another route) are texts to encode too.
+    let mut candidates: Vec<String> = Vec::new();
+    for comment in store.comments_to_analyse(!same_route)? {
+        if language::detect(&comment.text).is_english() {
+            candidates.extend(phrases::candidates(&comment.text));
         }
     }
-    // Similar lengths side by side, so the encoder's batches carry little padding
-    // (in hash order, one long description in a chunk padded a whole batch).
-    let mut todo: Vec<(String, String)> = todo.into_iter().collect();
-    todo.sort_by_key(|(_, text)| text.len());
-    Ok(Plan {
-        report,
-        todo,
-        started,
-    })
+    candidates.sort_unstable();
+    candidates.dedup();
+    if let Some(english) = shares.first_mut() {
+        for text in &candidates {
+            english.consider(text, true);
+        }
+    }
+    // The planning's time, once.
+    if let Some(first) = shares.first_mut() {
+        first.report.seconds = started.elapsed().as_secs_f64();
+    }
+    Ok(shares
+        .into_iter()
+        .map(|share| {
+            // Similar lengths side by side, so the encoder's batches carry little
+            // padding (in hash order, one long description in a chunk padded a
+            // whole batch).
+            let mut todo: Vec<(String, String)> = share.todo.into_iter().collect();
+            todo.sort_by_key(|(_, text)| text.len());
+            Plan {
+                model: share.model.to_string(),
+                report: share.report,
+                todo,
+            }
+        })
+        .collect())
 }
 
 /// Encodes what `plan` found, [`CHUNK`] texts per transaction.
 pub fn encode_plan(
     store: &mut Store,
     encoder: &Encoder,
-    model: &str,
     plan: Plan,
     batch_size: usize,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<EncodeReport, AnalyzeError> {
+    let started = Instant::now();
     let Plan {
+        model,
         mut report,
         todo,
-        started,
     } = plan;
+    let model = model.as_str();
     if !todo.is_empty() {
         progress(0, todo.len());
     }
@@ -268,7 +312,7 @@ pub fn encode_plan(
         done += chunk.len();
         progress(done, todo.len());
     }
-    report.seconds = started.elapsed().as_secs_f64();
+    report.seconds += started.elapsed().as_secs_f64();
     Ok(report)
 }
 
