@@ -182,6 +182,56 @@ fn split_encoders_read_chinese_with_e5_and_english_with_minilm() {
     assert!(profiled * 10 >= writers * 9, "{profiled} of {writers}");
 }
 
+#[test]
+fn the_class_report_carries_chinese_comments_whole() {
+    let (db, _) = split();
+    // A Chinese comment with nothing HTML escapes, its writer and class.
+    let pick = query_string(
+        db,
+        "SELECT concat_ws(chr(31), c.text, s.class_id) FROM comments c \
+         JOIN truth_comments t USING (comment_id) JOIN students s USING (student_id) \
+         WHERE t.language = 'zh' AND NOT regexp_matches(c.text, '[&<>\"'']') \
+         ORDER BY c.comment_id LIMIT 1",
+    );
+    let (text, class) = pick.split_once('\u{1f}').unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().to_str().unwrap();
+    succeeded(classlens_at(
+        db,
+        &[
+            "report",
+            "--read-only",
+            "--class",
+            class,
+            "--include-comments",
+            "--format",
+            "html,svg,png",
+            "--out",
+            out_dir,
+        ],
+    ));
+    let mut pages = Vec::new();
+    let mut stack = vec![out.path().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "html") {
+                pages.push(std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    assert!(!pages.is_empty());
+    assert!(pages.iter().all(|p| p.contains("<meta charset=\"utf-8\">")));
+    // Whole, and marked Chinese so a browser draws it with Chinese glyphs.
+    let marked = format!("<span lang=\"zh\">{text}</span>");
+    assert!(
+        pages.iter().any(|p| p.contains(&marked)),
+        "{marked:?} is on no page of class {class}"
+    );
+}
+
 /// What the insights say of each comment, in one string.
 fn insight_rows(db: &Path) -> String {
     query_string(

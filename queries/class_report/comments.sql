@@ -1,6 +1,7 @@
 -- Of the classes $1 (ids joined by chr(31)): comments from $2 (NULL: all), newest first,
--- with their sentiment.
-SELECT c.student_id, CAST(c.time AS VARCHAR), coalesce(res.title, ''), c.text, i.sentiment
+-- with their sentiment and language.
+SELECT c.student_id, CAST(c.time AS VARCHAR), coalesce(res.title, ''), c.text, i.sentiment,
+       i.language
 FROM comments c
 JOIN students s USING (student_id)
 LEFT JOIN resources res USING (resource_id)

@@ -11,6 +11,8 @@ use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
 use super::ReportError;
 
 /// Okabe–Ito: tells lines apart for colour-blind readers too.
@@ -381,14 +383,26 @@ pub fn shade(v: f64) -> RGBColor {
     RGBColor(mix(239, 8), mix(243, 48), mix(255, 107))
 }
 
+/// `text` in at most `max` columns, cut with "…" at a whole character: a
+/// Chinese character takes two columns, as it takes twice the width of a
+/// Latin letter in the chart's margin.
 fn short(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        let mut s: String = text.chars().take(max - 1).collect();
-        s.push('…');
-        s
+    if text.width() <= max {
+        return text.to_string();
     }
+    let mut kept = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        // One column is left for the ellipsis.
+        if used + w + 1 > max {
+            break;
+        }
+        kept.push(c);
+        used += w;
+    }
+    kept.push('…');
+    kept
 }
 
 fn register_fonts() {
@@ -398,4 +412,29 @@ fn register_fonts() {
         let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
         let _ = plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold());
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_cut_by_columns_at_whole_characters() {
+        assert_eq!(short("Fractions", 22), "Fractions");
+        assert_eq!(
+            short("Equivalent fractions and decimals", 12),
+            "Equivalent …"
+        );
+        // Two columns each: 11 fit in 22, so 10 and the ellipsis.
+        let label = "分数与小数的互化以及比较大小练习";
+        let cut = short(label, 22);
+        assert_eq!(cut, "分数与小数的互化以及…");
+        assert!(cut.width() <= 22);
+        let mixed = "我喜欢这个视频 video 分数";
+        for max in 2..30 {
+            let cut = short(mixed, max);
+            assert!(cut.width() <= max, "{cut:?} in {max}");
+            assert_eq!(cut.ends_with('…'), mixed.width() > max, "{cut:?} in {max}");
+        }
+    }
 }

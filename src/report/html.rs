@@ -413,7 +413,13 @@ fn student(out: &mut String, page: &StudentPage) -> Result<(), ReportError> {
                     .as_ref()
                     .map(|s| format!(" · {}", esc(s)))
                     .unwrap_or_default(),
-                esc(&c.text)
+                match c.language.as_deref() {
+                    // The page is `lang="en"`; only other languages need saying.
+                    Some(lang) if lang != "en" && lang != "und" => {
+                        format!("<span lang=\"{}\">{}</span>", esc(lang), esc(&c.text))
+                    }
+                    _ => esc(&c.text),
+                }
             );
         }
         out.push_str("</ul>\n");

@@ -70,6 +70,8 @@ pub struct PageComment {
     pub resource: String,
     pub text: String,
     pub sentiment: Option<String>,
+    /// For the page's `lang` attribute, so a browser picks Chinese glyphs for Chinese.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -401,6 +403,7 @@ fn shape(data: ClassData, options: &Options, pseudonyms: Option<&Pseudonyms>) ->
                             None => c.text.clone(),
                         },
                         sentiment: c.sentiment.clone(),
+                        language: c.language.clone(),
                     })
                     .collect(),
             }

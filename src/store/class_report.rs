@@ -111,6 +111,8 @@ pub struct CommentRow {
     pub resource: String,
     pub text: String,
     pub sentiment: Option<String>,
+    /// ISO 639-1 as the analysis detected it (`und`: none; NULL: not analysed).
+    pub language: Option<String>,
 }
 
 /// Everything a class report shows, as stored.
@@ -416,6 +418,7 @@ impl Store {
                     resource: r.get(2)?,
                     text: r.get(3)?,
                     sentiment: r.get(4)?,
+                    language: r.get(5)?,
                 })
             })? {
                 if let Some(i) = by_student(&row.student_id) {
