@@ -148,8 +148,7 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
             continue;
         }
         let model = plan.model.clone();
-        let model = model.as_str();
-        let encoder = if model::is_multilingual(model) {
+        let encoder = if model::is_multilingual(&model) {
             load_multilingual(args.encoder.device)?
         } else {
             load_encoder(&args.encoder, checked.take())?
@@ -170,7 +169,7 @@ pub fn run(db: &DbArgs, args: &AnalyzeArgs) -> Result<()> {
             counter.finish();
         }
         report.add(&encoded?);
-        encoders.push((model.to_string(), encoder));
+        encoders.push((model, encoder));
     }
     let encoder = encoders.first().map(|(_, e)| e);
     let insights = insights::refresh(&mut store, &route, &heads)?;
