@@ -437,4 +437,29 @@ mod tests {
             assert_eq!(cut.ends_with('…'), mixed.width() > max, "{cut:?} in {max}");
         }
     }
+
+    #[test]
+    fn chinese_labels_draw_in_svg_and_do_not_break_png() {
+        let chart = Chart {
+            id: "suggested".into(),
+            title: "Most suggested".into(),
+            caption: String::new(),
+            legend: Vec::new(),
+            plot: Plot::Bars {
+                labels: vec![
+                    "分数与小数的互化以及比较大小的练习视频".into(),
+                    "Fractions".into(),
+                ],
+                values: vec![3.0, 2.0],
+                horizontal: true,
+                x_desc: "students".into(),
+                y_desc: String::new(),
+            },
+        };
+        let svg = chart.svg().unwrap();
+        assert!(svg.contains("分数与小数的互化以及比较大小的练…"), "{svg}");
+        // DejaVu has no Chinese glyphs: PNG draws boxes, but still draws.
+        let png = chart.png().unwrap();
+        assert!(png.starts_with(b"\x89PNG"));
+    }
 }
