@@ -210,18 +210,11 @@ fn the_class_report_carries_chinese_comments_whole() {
             out_dir,
         ],
     ));
-    let mut pages = Vec::new();
-    let mut stack = vec![out.path().to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "html") {
-                pages.push(std::fs::read_to_string(&path).unwrap());
-            }
-        }
-    }
+    let pages: Vec<String> = common::every_file(out.path())
+        .into_iter()
+        .filter(|path| path.extension().is_some_and(|e| e == "html"))
+        .map(|path| std::fs::read_to_string(path).unwrap())
+        .collect();
     assert!(!pages.is_empty());
     assert!(pages.iter().all(|p| p.contains("<meta charset=\"utf-8\">")));
     // Whole, and marked Chinese so a browser draws it with Chinese glyphs.

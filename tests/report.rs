@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{analyze, classlens_at, query_i64, succeeded};
+use common::{analyze, classlens_at, every_file, query_i64, succeeded};
 use scraper::{Html, Selector};
 
 /// A 150-student demo (five classes), built and analysed once; tests that
@@ -74,20 +74,6 @@ fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
                 .collect()
         })
         .collect()
-}
-
-fn every_file(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(every_file(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out.sort();
-    out
 }
 
 #[cfg(unix)]

@@ -17,7 +17,7 @@ pub mod sentiment;
 pub mod topics;
 pub mod train;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -201,16 +201,19 @@ pub fn plan_new_texts(store: &Store, route: &routing::Route) -> Result<Vec<Plan>
     let same_route = store
         .insight_source()?
         .is_some_and(|source| routing::Route::from_source(&source) == *route);
-    let mut catalogue: Vec<String> = Vec::new();
-    for (text, is_catalogue) in store.analysis_texts()? {
-        if is_catalogue {
+    let texts = store.analysis_texts()?;
+    let mut catalogue: Vec<&str> = Vec::new();
+    // Languages detected here, read again for the key phrases below.
+    let mut detected: HashMap<&str, language::Language> = HashMap::new();
+    for (text, is_catalogue) in &texts {
+        if *is_catalogue {
             catalogue.push(text);
             continue;
         }
         let reader = if shares.len() == 1 {
             0
         } else {
-            let hash = text_hash(&normalise(&text));
+            let hash = text_hash(&normalise(text));
             let known = if same_route {
                 shares.iter().position(|s| s.cached.contains(&hash))
             } else {
@@ -219,13 +222,15 @@ pub fn plan_new_texts(store: &Store, route: &routing::Route) -> Result<Vec<Plan>
             match known {
                 Some(reader) => reader,
                 None => {
-                    let model = route.model_for(&language::detect(&text));
+                    let language = language::detect(text);
+                    detected.insert(text, language);
+                    let model = route.model_for(&language);
                     shares.iter().position(|s| s.model == model).unwrap_or(0)
                 }
             }
         };
         shares[reader].reads_any = true;
-        shares[reader].consider(&text, true);
+        shares[reader].consider(text, true);
     }
     for (i, share) in shares.iter_mut().enumerate() {
         if i == 0 || share.reads_any {
@@ -238,7 +243,11 @@ pub fn plan_new_texts(store: &Store, route: &routing::Route) -> Result<Vec<Plan>
     // of them after another route) are texts to encode too.
     let mut candidates: Vec<String> = Vec::new();
     for comment in store.comments_to_analyse(!same_route)? {
-        if language::detect(&comment.text).is_english() {
+        let language = detected
+            .get(comment.text.as_str())
+            .copied()
+            .unwrap_or_else(|| language::detect(&comment.text));
+        if language.is_english() {
             candidates.extend(phrases::candidates(&comment.text));
         }
     }

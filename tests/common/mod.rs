@@ -256,3 +256,18 @@ pub fn analyze_with(db: &Path, extra: &[&str]) -> serde_json::Value {
     args.extend(extra.iter().map(std::ffi::OsStr::new));
     json_output(&args)
 }
+
+/// Every file under `dir`, in subfolders too, sorted.
+pub fn every_file(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(every_file(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
