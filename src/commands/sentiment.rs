@@ -104,18 +104,14 @@ pub fn run(db: &DbArgs, args: &SentimentArgs) -> Result<()> {
             (Some(_), None) => ("unsupported language", None),
         };
         let reader = topic_sets.get(model).and_then(Option::as_ref);
-        let view = vector
-            .as_ref()
-            .zip(reader)
-            .and_then(|(v, r)| r.view(v, lang.code).map(|view| (view, &r.topics)));
-        let topics: Vec<Topic> = match view {
-            Some((v, t)) => t
-                .rank(&v)
+        let topics: Vec<Topic> = match vector.as_ref().zip(reader) {
+            Some((v, r)) => r
+                .rank(v, lang.code, true)
                 .into_iter()
-                .take_while(|(_, score)| *score >= t.threshold)
+                .take_while(|(_, score)| *score >= r.topics.threshold)
                 .take(3)
                 .map(|(i, score)| Topic {
-                    skill_id: t.skill_ids[i].clone(),
+                    skill_id: r.topics.skill_ids[i].clone(),
                     score: (score * 1000.0).round() / 1000.0,
                 })
                 .collect(),

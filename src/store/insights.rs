@@ -8,7 +8,7 @@ use duckdb::params;
 use super::embeddings::{bytes_of, vector_of};
 use super::error::DbContext;
 use super::{Store, StoreError};
-use crate::text::topics::Centre;
+use crate::text::topics::{Centre, TopicAnchors};
 
 /// A comment to analyse.
 #[derive(Debug, Clone)]
@@ -365,6 +365,54 @@ impl Store {
             },
         )?;
         Ok(rows.into_iter().collect())
+    }
+
+    /// `model`'s topic anchors, by (language, skill).
+    pub fn topic_anchors(&self, model: &str) -> Result<TopicAnchors, StoreError> {
+        let rows = self.rows(
+            "SELECT language, skill_id, texts, vector FROM topic_anchors WHERE model = ?",
+            params![model],
+            "reading topic anchors",
+            |r| {
+                Ok((
+                    (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                    Centre {
+                        texts: r.get(2)?,
+                        mean: vector_of(&r.get::<_, Vec<u8>>(3)?),
+                    },
+                ))
+            },
+        )?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Replaces `model`'s topic anchors.
+    pub fn save_topic_anchors(
+        &mut self,
+        model: &str,
+        anchors: &TopicAnchors,
+    ) -> Result<(), StoreError> {
+        let context = "storing topic anchors";
+        self.require_write(context)?;
+        let tx = self.conn.transaction().context(context)?;
+        tx.execute("DELETE FROM topic_anchors WHERE model = ?", params![model])
+            .context(context)?;
+        {
+            let mut appender = tx.appender("topic_anchors").context(context)?;
+            for ((language, skill), anchor) in anchors {
+                appender
+                    .append_row(params![
+                        model,
+                        language,
+                        skill,
+                        anchor.texts,
+                        bytes_of(&anchor.mean)
+                    ])
+                    .context(context)?;
+            }
+            appender.flush().context(context)?;
+        }
+        tx.commit().context(context)
     }
 
     /// Replaces `model`'s language centres.

@@ -77,6 +77,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "language_centres",
         include_str!("../../queries/schema/012_language_centres.sql"),
     ),
+    (
+        13,
+        "topic_anchors",
+        include_str!("../../queries/schema/013_topic_anchors.sql"),
+    ),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

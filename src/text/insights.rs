@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::routing::Route;
 use super::sentiment::SentimentHead;
-use super::topics::{self, SkillText, TopicSet};
+use super::topics::{self, SkillText, TopicAnchors, TopicSet};
 use super::{language, phrases};
 use super::{normalise, text_hash};
 use crate::store::insights::{
@@ -80,8 +80,10 @@ pub fn refresh(
         .collect::<Vec<_>>()
         .join(",");
     let fingerprints: Vec<String> = topic_sets.iter().map(TopicSet::fingerprint).collect();
+    // "anchored": searches read with the topic anchors; an older analysis,
+    // which had none, is recomputed once so that every comment feeds them.
     let source = format!(
-        "{}|head:{head_digest}|topics:{}",
+        "{}|head:{head_digest}|topics:{}|anchored",
         route.stamp(),
         fingerprints.join(",")
     );
@@ -161,6 +163,30 @@ pub fn refresh(
             }
             store.save_language_centres(model, &centres)?;
         }
+        let mut anchors = if rebuilt {
+            TopicAnchors::new()
+        } else {
+            store.topic_anchors(model)?
+        };
+        if topics::is_centred(model) {
+            for ((c, hash), lang) in comments.iter().zip(&hashes).zip(&languages) {
+                if route.model_for(lang) != model {
+                    continue;
+                }
+                let view = hash
+                    .as_ref()
+                    .and_then(|h| vectors.get(h))
+                    .zip(centres.get(lang.code))
+                    .and_then(|(v, centre)| topics::centred(v, &centre.mean));
+                if let (Some(view), Some(skill)) = (view, &c.resource_skill) {
+                    anchors
+                        .entry((lang.code.to_string(), skill.clone()))
+                        .or_default()
+                        .add(&view);
+                }
+            }
+            store.save_topic_anchors(model, &anchors)?;
+        }
         spaces.insert(
             model,
             Space {
@@ -168,6 +194,7 @@ pub fn refresh(
                 topics: TopicReader {
                     topics,
                     centres,
+                    anchors,
                     centred: topics::is_centred(model),
                 },
                 head: heads.get(model).filter(|h| h.info.encoder == model),
@@ -220,7 +247,11 @@ pub fn refresh(
                     report.unsupported_language += 1;
                 }
             }
-            if let Some((skill, score)) = space.topics.named(vector, lang.code) {
+            if let Some((skill, score)) =
+                space
+                    .topics
+                    .named(vector, lang.code, c.resource_skill.is_none())
+            {
                 row.skill_id = Some(skill);
                 row.topic_score = Some(score);
                 row.topic_from = Some("text");
@@ -246,7 +277,7 @@ pub fn refresh(
         let vector = hash
             .as_ref()
             .and_then(|h| space.and_then(|sp| sp.vectors.get(h)));
-        let named = vector.and_then(|v| space.and_then(|sp| sp.topics.named(v, lang.code)));
+        let named = vector.and_then(|v| space.and_then(|sp| sp.topics.named(v, lang.code, true)));
         let (skill_id, topic_score) = named.unzip();
         search_rows.push(SearchInsight {
             student_id: s.student_id.clone(),
@@ -334,10 +365,12 @@ pub fn topic_set(store: &Store, model: &str) -> Result<TopicSet, StoreError> {
 }
 
 /// Topics as a model's space reads them: its prototypes, and for a centred
-/// space the centre of each language.
+/// space the centre of each language and the anchors of each language's
+/// skills.
 pub struct TopicReader {
     pub topics: TopicSet,
     pub centres: HashMap<String, topics::Centre>,
+    pub anchors: TopicAnchors,
     centred: bool,
 }
 
@@ -346,6 +379,7 @@ impl TopicReader {
         Ok(TopicReader {
             topics: stored_topics(store, model)?,
             centres: store.language_centres(model)?,
+            anchors: store.topic_anchors(model)?,
             centred: topics::is_centred(model),
         })
     }
@@ -359,12 +393,48 @@ impl TopicReader {
         topics::centred(vector, &self.centres.get(language)?.mean)
     }
 
-    /// The skill a text in `language` names, if any.
-    pub fn named(&self, vector: &[f32], language: &str) -> Option<(String, f32)> {
-        let view = self.view(vector, language)?;
-        self.topics
-            .named(&view)
-            .map(|(skill, score)| (skill.to_string(), score))
+    /// Skills by closeness to a text in `language`, closest first. With
+    /// `anchored`, a skill with an anchor in that language is read against
+    /// the mean of its description's prototype and the anchor: the language's
+    /// own words for it, as the class wrote them.
+    pub fn rank(&self, vector: &[f32], language: &str, anchored: bool) -> Vec<(usize, f32)> {
+        let Some(view) = self.view(vector, language) else {
+            return Vec::new();
+        };
+        if !anchored || !self.centred || self.anchors.is_empty() {
+            return self.topics.rank(&view);
+        }
+        let mut scored: Vec<(usize, f32)> = self
+            .topics
+            .prototypes()
+            .enumerate()
+            .map(|(i, (skill, prototype))| {
+                let anchor = self
+                    .anchors
+                    .get(&(language.to_string(), skill.to_string()))
+                    .and_then(topics::anchor_direction);
+                let mut blend: Vec<f32> = match anchor {
+                    Some(anchor) => prototype.iter().zip(&anchor).map(|(p, a)| p + a).collect(),
+                    None => prototype.to_vec(),
+                };
+                let score = if topics::normalise(&mut blend) {
+                    topics::dot(&blend, &view)
+                } else {
+                    topics::dot(prototype, &view)
+                };
+                (i, score)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored
+    }
+
+    /// The skill a text in `language` names, if any (see [`TopicReader::rank`]).
+    pub fn named(&self, vector: &[f32], language: &str, anchored: bool) -> Option<(String, f32)> {
+        self.rank(vector, language, anchored)
+            .first()
+            .filter(|(_, score)| *score >= self.topics.threshold)
+            .map(|&(i, score)| (self.topics.skill_ids[i].clone(), score))
     }
 }
 
@@ -452,4 +522,66 @@ pub fn interests(
         }
     }
     (profiles, topics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(anchor_texts: u64) -> TopicReader {
+        let mut anchors = TopicAnchors::new();
+        anchors.insert(
+            ("zh".to_string(), "b".to_string()),
+            topics::Centre {
+                texts: anchor_texts,
+                mean: vec![0.0, 0.0, 1.0],
+            },
+        );
+        let mut centres = HashMap::new();
+        centres.insert(
+            "zh".to_string(),
+            topics::Centre {
+                texts: 1,
+                mean: vec![0.0; 3],
+            },
+        );
+        TopicReader {
+            topics: TopicSet::from_prototypes(vec![
+                ("a".to_string(), vec![1.0, 0.0, 0.0]),
+                ("b".to_string(), vec![0.0, 1.0, 0.0]),
+            ]),
+            centres,
+            anchors,
+            centred: true,
+        }
+    }
+
+    #[test]
+    fn an_anchor_with_enough_comments_brings_a_skill_its_language_s_words() {
+        // Nearer a's description than b's, but in the words the class used for b.
+        let text = [0.5, 0.45, 0.74];
+        let skill = |r: &TopicReader, anchored: bool| {
+            r.rank(&text, "zh", anchored)
+                .first()
+                .map(|&(i, _)| r.topics.skill_ids[i].clone())
+        };
+        let enough = reader(topics::MIN_ANCHOR_TEXTS);
+        assert_eq!(skill(&enough, true).as_deref(), Some("b"));
+        assert_eq!(skill(&enough, false).as_deref(), Some("a"), "unanchored");
+        let few = reader(topics::MIN_ANCHOR_TEXTS - 1);
+        assert_eq!(skill(&few, true).as_deref(), Some("a"), "too few comments");
+        // Another language has no anchor: the description alone.
+        let mut english = reader(topics::MIN_ANCHOR_TEXTS);
+        english.centres.insert(
+            "en".to_string(),
+            topics::Centre {
+                texts: 1,
+                mean: vec![0.0; 3],
+            },
+        );
+        assert_eq!(
+            english.rank(&text, "en", true).first().map(|&(i, _)| i),
+            Some(0)
+        );
+    }
 }

@@ -64,6 +64,20 @@ impl Centre {
     }
 }
 
+/// Comments posted on a skill's resources, per (language, skill): the mean of
+/// their language-centred vectors.
+pub type TopicAnchors = BTreeMap<(String, String), Centre>;
+
+/// Comments an anchor needs before it is read: fewer say more about their
+/// writers than about the skill.
+pub const MIN_ANCHOR_TEXTS: u64 = 5;
+
+/// The unit direction of `anchor`; None below [`MIN_ANCHOR_TEXTS`].
+pub fn anchor_direction(anchor: &Centre) -> Option<Vec<f32>> {
+    let mut direction = anchor.mean.clone();
+    (anchor.texts >= MIN_ANCHOR_TEXTS && normalise(&mut direction)).then_some(direction)
+}
+
 /// One text describing a skill, with its vector.
 pub struct SkillText<'a> {
     pub skill_id: &'a str,
