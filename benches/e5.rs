@@ -2,7 +2,7 @@
 //! file, one per line) encoded as passages in batches, one warm-up pass, then
 //! the fastest of 3 timed passes. Prints texts/s, tokens/s and peak RSS.
 //!
-//! `cargo bench --bench e5 -- MODEL_FILE TEXTS.csv [N] [--column text] [--dump VECTORS.f32]`
+//! `cargo bench --bench e5 -- MODEL_FILE TEXTS.csv [N] [--column text] [--dump VECTORS.f32 | --ids IDS.txt]`
 
 mod common;
 
@@ -57,6 +57,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect();
         std::fs::write(path, bytes)?;
         println!("wrote {} vectors to {path}", vectors.len());
+        return Ok(());
+    }
+    if let Some(path) = args
+        .iter()
+        .position(|a| a == "--ids")
+        .and_then(|i| args.get(i + 1))
+    {
+        // Each text's passage ids, <s> and </s> included, one text per line
+        // (what benches/probes/finetune_zh.py trains on).
+        let lines: Vec<String> = refs
+            .iter()
+            .map(|t| {
+                let ids: Vec<String> = e5
+                    .token_ids(t, Role::Passage)
+                    .iter()
+                    .map(u32::to_string)
+                    .collect();
+                ids.join(" ")
+            })
+            .collect();
+        std::fs::write(path, lines.join("\n") + "\n")?;
+        println!("wrote the ids of {} texts to {path}", lines.len());
         return Ok(());
     }
     let mut best = f64::INFINITY;
