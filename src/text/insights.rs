@@ -404,6 +404,14 @@ impl TopicReader {
         if !anchored || !self.centred || self.anchors.is_empty() {
             return self.topics.rank(&view);
         }
+        // What every comment of the language has in common (their style) is
+        // no skill's: anchors are read less the mean of them all.
+        let mut common = topics::Centre::default();
+        for ((l, _), anchor) in &self.anchors {
+            if l == language {
+                common.merge(anchor);
+            }
+        }
         let mut scored: Vec<(usize, f32)> = self
             .topics
             .prototypes()
@@ -412,7 +420,7 @@ impl TopicReader {
                 let anchor = self
                     .anchors
                     .get(&(language.to_string(), skill.to_string()))
-                    .and_then(topics::anchor_direction);
+                    .and_then(|a| topics::anchor_direction(a, &common.mean));
                 let mut blend: Vec<f32> = match anchor {
                     Some(anchor) => prototype.iter().zip(&anchor).map(|(p, a)| p + a).collect(),
                     None => prototype.to_vec(),
@@ -528,23 +536,24 @@ pub fn interests(
 mod tests {
     use super::*;
 
-    fn reader(anchor_texts: u64) -> TopicReader {
+    fn centre(texts: u64, mean: [f32; 3]) -> topics::Centre {
+        topics::Centre {
+            texts,
+            mean: mean.to_vec(),
+        }
+    }
+
+    /// Skills a and b; the Chinese comments on a's resources and on b's
+    /// differ along the third axis.
+    fn reader(b_comments: u64) -> TopicReader {
         let mut anchors = TopicAnchors::new();
-        anchors.insert(
-            ("zh".to_string(), "b".to_string()),
-            topics::Centre {
-                texts: anchor_texts,
-                mean: vec![0.0, 0.0, 1.0],
-            },
-        );
+        let key = |skill: &str| ("zh".to_string(), skill.to_string());
+        anchors.insert(key("a"), centre(5, [0.0, 0.0, -1.0]));
+        anchors.insert(key("b"), centre(b_comments, [0.0, 0.0, 1.0]));
         let mut centres = HashMap::new();
-        centres.insert(
-            "zh".to_string(),
-            topics::Centre {
-                texts: 1,
-                mean: vec![0.0; 3],
-            },
-        );
+        for language in ["zh", "en"] {
+            centres.insert(language.to_string(), centre(1, [0.0; 3]));
+        }
         TopicReader {
             topics: TopicSet::from_prototypes(vec![
                 ("a".to_string(), vec![1.0, 0.0, 0.0]),
@@ -560,28 +569,40 @@ mod tests {
     fn an_anchor_with_enough_comments_brings_a_skill_its_language_s_words() {
         // Nearer a's description than b's, but in the words the class used for b.
         let text = [0.5, 0.45, 0.74];
-        let skill = |r: &TopicReader, anchored: bool| {
-            r.rank(&text, "zh", anchored)
-                .first()
-                .map(|&(i, _)| r.topics.skill_ids[i].clone())
+        let score = |r: &TopicReader, language: &str, anchored: bool, skill: usize| {
+            let ranked = r.rank(&text, language, anchored);
+            let top = ranked.first().map(|&(i, _)| i);
+            let score = ranked.iter().find(|(i, _)| *i == skill).map(|&(_, s)| s);
+            (top, score.unwrap_or(f32::NAN))
         };
+        let norm = (0.5f32 * 0.5 + 0.45 * 0.45 + 0.74 * 0.74).sqrt();
         let enough = reader(topics::MIN_ANCHOR_TEXTS);
-        assert_eq!(skill(&enough, true).as_deref(), Some("b"));
-        assert_eq!(skill(&enough, false).as_deref(), Some("a"), "unanchored");
+        // b: the mean of its prototype and its anchor (the anchors' mean is 0).
+        let (top, b) = score(&enough, "zh", true, 1);
+        assert_eq!(top, Some(1));
+        assert!((b - (0.45 + 0.74) / 2f32.sqrt() / norm).abs() < 1e-5, "{b}");
+        assert_eq!(score(&enough, "zh", false, 1).0, Some(0), "unanchored");
+        // English has no anchors: the descriptions alone.
+        assert_eq!(score(&enough, "en", true, 1).0, Some(0));
+        // Too few comments on b's resources: b is read by its description.
         let few = reader(topics::MIN_ANCHOR_TEXTS - 1);
-        assert_eq!(skill(&few, true).as_deref(), Some("a"), "too few comments");
-        // Another language has no anchor: the description alone.
-        let mut english = reader(topics::MIN_ANCHOR_TEXTS);
-        english.centres.insert(
-            "en".to_string(),
-            topics::Centre {
-                texts: 1,
-                mean: vec![0.0; 3],
-            },
-        );
+        let (_, b) = score(&few, "zh", true, 1);
+        assert!((b - 0.45 / norm).abs() < 1e-5, "{b}");
+    }
+
+    #[test]
+    fn anchors_are_read_less_what_their_language_s_comments_share() {
+        let mut common = topics::Centre::default();
+        common.merge(&centre(3, [1.0, 1.0, 0.0]));
+        common.merge(&centre(1, [1.0, -3.0, 4.0]));
+        assert_eq!(common.texts, 4);
+        assert_eq!(common.mean, [1.0, 0.0, 1.0]);
+        let direction = topics::anchor_direction(&centre(5, [1.0, 2.0, 1.0]), &common.mean);
+        assert_eq!(direction, Some(vec![0.0, 1.0, 0.0]));
         assert_eq!(
-            english.rank(&text, "en", true).first().map(|&(i, _)| i),
-            Some(0)
+            topics::anchor_direction(&centre(5, [1.0, 0.0, 1.0]), &common.mean),
+            None,
+            "nothing of its own"
         );
     }
 }

@@ -49,6 +49,22 @@ pub struct Centre {
 }
 
 impl Centre {
+    /// Takes in every text of `other`, as if each had been added.
+    pub fn merge(&mut self, other: &Centre) {
+        if self.mean.is_empty() {
+            self.mean = vec![0.0; other.mean.len()];
+        }
+        if self.mean.len() != other.mean.len() || other.texts == 0 {
+            return;
+        }
+        let total = (self.texts + other.texts) as f32;
+        let share = other.texts as f32 / total;
+        for (m, x) in self.mean.iter_mut().zip(&other.mean) {
+            *m += (x - *m) * share;
+        }
+        self.texts += other.texts;
+    }
+
     pub fn add(&mut self, vector: &[f32]) {
         if self.mean.is_empty() {
             self.mean = vec![0.0; vector.len()];
@@ -72,10 +88,18 @@ pub type TopicAnchors = BTreeMap<(String, String), Centre>;
 /// writers than about the skill.
 pub const MIN_ANCHOR_TEXTS: u64 = 5;
 
-/// The unit direction of `anchor`; None below [`MIN_ANCHOR_TEXTS`].
-pub fn anchor_direction(anchor: &Centre) -> Option<Vec<f32>> {
-    let mut direction = anchor.mean.clone();
-    (anchor.texts >= MIN_ANCHOR_TEXTS && normalise(&mut direction)).then_some(direction)
+/// The unit direction of `anchor` less `common` (what the anchors of its
+/// language share); None below [`MIN_ANCHOR_TEXTS`].
+pub fn anchor_direction(anchor: &Centre, common: &[f32]) -> Option<Vec<f32>> {
+    if anchor.texts < MIN_ANCHOR_TEXTS {
+        return None;
+    }
+    let mut direction: Vec<f32> = if common.len() == anchor.mean.len() {
+        anchor.mean.iter().zip(common).map(|(a, c)| a - c).collect()
+    } else {
+        anchor.mean.clone()
+    };
+    normalise(&mut direction).then_some(direction)
 }
 
 /// One text describing a skill, with its vector.
