@@ -163,7 +163,7 @@ pub fn refresh(
             }
             store.save_language_centres(model, &centres)?;
         }
-        let mut anchors = if rebuilt {
+        let mut anchors = if rebuilt || !topics::is_centred(model) {
             TopicAnchors::new()
         } else {
             store.topic_anchors(model)?
@@ -191,12 +191,7 @@ pub fn refresh(
             model,
             Space {
                 vectors,
-                topics: TopicReader {
-                    topics,
-                    centres,
-                    anchors,
-                    centred: topics::is_centred(model),
-                },
+                topics: TopicReader::new(topics, centres, anchors, topics::is_centred(model)),
                 head: heads.get(model).filter(|h| h.info.encoder == model),
             },
         );
@@ -372,16 +367,49 @@ pub struct TopicReader {
     pub centres: HashMap<String, topics::Centre>,
     pub anchors: TopicAnchors,
     centred: bool,
+    /// Per language with anchors, each skill's prototype as an anchored text
+    /// is read against (in the order of `topics`).
+    anchored: HashMap<String, Vec<Vec<f32>>>,
 }
 
 impl TopicReader {
+    pub fn new(
+        topics: TopicSet,
+        centres: HashMap<String, topics::Centre>,
+        anchors: TopicAnchors,
+        centred: bool,
+    ) -> TopicReader {
+        let mut anchored = HashMap::new();
+        if centred {
+            let languages: BTreeSet<&str> = anchors.keys().map(|(l, _)| l.as_str()).collect();
+            for language in languages {
+                anchored.insert(
+                    language.to_string(),
+                    anchored_prototypes(&topics, &anchors, language),
+                );
+            }
+        }
+        TopicReader {
+            topics,
+            centres,
+            anchors,
+            centred,
+            anchored,
+        }
+    }
+
     pub fn stored(store: &Store, model: &str) -> Result<TopicReader, StoreError> {
-        Ok(TopicReader {
-            topics: stored_topics(store, model)?,
-            centres: store.language_centres(model)?,
-            anchors: store.topic_anchors(model)?,
-            centred: topics::is_centred(model),
-        })
+        let centred = topics::is_centred(model);
+        Ok(TopicReader::new(
+            stored_topics(store, model)?,
+            store.language_centres(model)?,
+            if centred {
+                store.topic_anchors(model)?
+            } else {
+                TopicAnchors::new()
+            },
+            centred,
+        ))
     }
 
     /// The vector topics are read from: centred on its language where the
@@ -401,37 +429,13 @@ impl TopicReader {
         let Some(view) = self.view(vector, language) else {
             return Vec::new();
         };
-        if !anchored || !self.centred || self.anchors.is_empty() {
+        let Some(prototypes) = self.anchored.get(language).filter(|_| anchored) else {
             return self.topics.rank(&view);
-        }
-        // What every comment of the language has in common (their style) is
-        // no skill's: anchors are read less the mean of them all.
-        let mut common = topics::Centre::default();
-        for ((l, _), anchor) in &self.anchors {
-            if l == language {
-                common.merge(anchor);
-            }
-        }
-        let mut scored: Vec<(usize, f32)> = self
-            .topics
-            .prototypes()
+        };
+        let mut scored: Vec<(usize, f32)> = prototypes
+            .iter()
             .enumerate()
-            .map(|(i, (skill, prototype))| {
-                let anchor = self
-                    .anchors
-                    .get(&(language.to_string(), skill.to_string()))
-                    .and_then(|a| topics::anchor_direction(a, &common.mean));
-                let mut blend: Vec<f32> = match anchor {
-                    Some(anchor) => prototype.iter().zip(&anchor).map(|(p, a)| p + a).collect(),
-                    None => prototype.to_vec(),
-                };
-                let score = if topics::normalise(&mut blend) {
-                    topics::dot(&blend, &view)
-                } else {
-                    topics::dot(prototype, &view)
-                };
-                (i, score)
-            })
+            .map(|(i, p)| (i, topics::dot(p, &view)))
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         scored
@@ -444,6 +448,35 @@ impl TopicReader {
             .filter(|(_, score)| *score >= self.topics.threshold)
             .map(|&(i, score)| (self.topics.skill_ids[i].clone(), score))
     }
+}
+
+/// Each skill's prototype blended with its anchor in `language` (see
+/// [`TopicReader::rank`]). What every comment of the language has in common
+/// (their style) is no skill's: anchors are read less the mean of them all.
+fn anchored_prototypes(topics: &TopicSet, anchors: &TopicAnchors, language: &str) -> Vec<Vec<f32>> {
+    let mut common = topics::Centre::default();
+    for ((l, _), anchor) in anchors {
+        if l == language {
+            common.merge(anchor);
+        }
+    }
+    topics
+        .prototypes()
+        .map(|(skill, prototype)| {
+            let anchor = anchors
+                .get(&(language.to_string(), skill.to_string()))
+                .and_then(|a| topics::anchor_direction(a, &common.mean));
+            let mut blend: Vec<f32> = match anchor {
+                Some(anchor) => prototype.iter().zip(&anchor).map(|(p, a)| p + a).collect(),
+                None => prototype.to_vec(),
+            };
+            if topics::normalise(&mut blend) {
+                blend
+            } else {
+                prototype.to_vec()
+            }
+        })
+        .collect()
 }
 
 /// What a student's text says about their interests, in the English
@@ -554,15 +587,15 @@ mod tests {
         for language in ["zh", "en"] {
             centres.insert(language.to_string(), centre(1, [0.0; 3]));
         }
-        TopicReader {
-            topics: TopicSet::from_prototypes(vec![
+        TopicReader::new(
+            TopicSet::from_prototypes(vec![
                 ("a".to_string(), vec![1.0, 0.0, 0.0]),
                 ("b".to_string(), vec![0.0, 1.0, 0.0]),
             ]),
             centres,
             anchors,
-            centred: true,
-        }
+            true,
+        )
     }
 
     #[test]
