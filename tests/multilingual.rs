@@ -503,7 +503,8 @@ fn searches_read_their_topic_with_the_class_s_own_words() {
     let route = Route::from_source(&store.insight_source().unwrap().unwrap());
     let anchors = insights::TopicReader::stored(&store, &route.other)
         .unwrap()
-        .anchors;
+        .anchors()
+        .clone();
     drop(store);
     // The Chinese comments on each skill's resources make that skill's anchor.
     let anchored_skills = anchors.keys().filter(|(l, _)| l == "zh").count();

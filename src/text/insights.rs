@@ -365,7 +365,8 @@ pub fn topic_set(store: &Store, model: &str) -> Result<TopicSet, StoreError> {
 pub struct TopicReader {
     pub topics: TopicSet,
     pub centres: HashMap<String, topics::Centre>,
-    pub anchors: TopicAnchors,
+    /// Private: `anchored` is made from it.
+    anchors: TopicAnchors,
     centred: bool,
     /// Per language with anchors, each skill's prototype as an anchored text
     /// is read against (in the order of `topics`).
@@ -396,6 +397,10 @@ impl TopicReader {
             centred,
             anchored,
         }
+    }
+
+    pub fn anchors(&self) -> &TopicAnchors {
+        &self.anchors
     }
 
     pub fn stored(store: &Store, model: &str) -> Result<TopicReader, StoreError> {
